@@ -1,0 +1,170 @@
+"""Hypothesis state machines that drive a trio world under the controlled scheduler.
+
+Subclass :class:`TrioStateMachine` the way you subclass
+``hypothesis.stateful.RuleBasedStateMachine``: rules are synchronous methods,
+and they act on ``self.world`` (:class:`~fuzzer.world.World`): start tasks, call
+into the code under test, run steps, move virtual time.  Methods decorated with
+:func:`step_invariant` run after *every scheduler step*, not only between
+rules, so a race is caught at the step that breaks the invariant.
+
+Rules, their arguments, time advances and every scheduling decision are drawn
+from the same Hypothesis choice sequence, so one shrink pass minimises them all
+together.
+
+When Hypothesis replays the final (shrunk) failing example, the machine records
+what happened (:class:`FinalRun`: the decisions, the detailed trace, the failure)
+in :attr:`TrioStateMachine.final_runs`, for reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from hypothesis.control import current_build_context
+from hypothesis.stateful import RuleBasedStateMachine
+
+from fuzzer.decisions import HypothesisDecisions
+from fuzzer.failures import FailureInfo
+from fuzzer.trace import Trace
+from fuzzer.world import Budget, World
+from strategies.schedules import DEFAULT_STRATEGY, policies
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_STEP_INVARIANT = "_fuzzer_step_invariant"
+
+
+def step_invariant() -> Callable[[F], F]:
+    """Mark a method to run after every scheduler step (and at the end of the run)."""
+
+    def mark(fn: F) -> F:
+        setattr(fn, _STEP_INVARIANT, True)
+        return fn
+
+    return mark
+
+
+@dataclass(slots=True)
+class FinalRun:
+    """What the final replay of a failing example did, as plain data."""
+
+    machine: str
+    parameters: dict[str, Any]
+    choices: list[Any]
+    decisions: list[int]
+    trace: Trace
+    failure: FailureInfo | None
+    policy: str
+    operations: list[str] = field(default_factory=list)
+
+
+class TrioStateMachine(RuleBasedStateMachine):
+    """Base class: a state machine whose rules drive one trio :class:`World`.
+
+    Override :meth:`setup_world` to create the code under test inside the world,
+    :meth:`quiesce` to bring it to rest at the end (e.g. stop it), and
+    :meth:`snapshot` to expose its observable state in traces.  Class attributes
+    choose the exploration strategy and the run's budget.
+    """
+
+    exploration: ClassVar[str] = DEFAULT_STRATEGY
+    budget: ClassVar[Budget] = Budget()
+    parameters: ClassVar[dict[str, Any]] = {}
+    final_runs: ClassVar[list[FinalRun]] = []
+    always_detail: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        context = current_build_context()
+        self._is_final = bool(context.is_final)
+        self._data = context.data
+        policy = self._data.draw(policies(self.exploration))
+        self._policy_name = repr(policy)
+        self.world = World(
+            HypothesisDecisions(policy),
+            detail=self._is_final or self.always_detail,
+            budget=self.budget,
+        )
+        self.setup_world()
+        self.world.checks = self.check_step_invariants
+        self.world.scheduler.snapshot = self.snapshot
+
+    # -- hooks for subclasses ---------------------------------------------
+
+    def setup_world(self) -> None:
+        """Create the code under test inside ``self.world``."""
+
+    def quiesce(self) -> None:
+        """Bring the code under test to rest before the final checks."""
+
+    def check_final(self) -> None:
+        """Checks that hold only once everything is done (liveness)."""
+
+    def snapshot(self) -> dict[str, Any]:
+        """The target's observable state, recorded after each step of a final run."""
+        return {}
+
+    # -- machinery ------------------------------------------------------------
+
+    def check_step_invariants(self) -> None:
+        for name in _step_invariant_names(type(self)):
+            getattr(self, name)()
+
+    def teardown(self) -> None:
+        try:
+            if self.world.failure is None:
+                self._finish()
+        finally:
+            self.world.close()
+            if self._is_final:
+                self._record_final_run()
+
+    def _finish(self) -> None:
+        try:
+            self.quiesce()
+            self.world.settle()
+            self.check_step_invariants()
+            self.check_final()
+            self.world.finish()
+        except BaseException as exc:
+            if self.world.failure is None:
+                self.world.failure = _final_failure(exc, self.world)
+            raise
+
+    def _record_final_run(self) -> None:
+        trace = self.world.trace
+        type(self).final_runs.append(
+            FinalRun(
+                machine=type(self).__name__,
+                parameters=dict(self.parameters),
+                choices=list(self._data.choices),
+                decisions=list(self.world.decisions),
+                trace=trace,
+                failure=self.world.failure,
+                policy=self._policy_name,
+                operations=[e.label or "" for e in trace.entries if e.kind in ("spawn", "call")],
+            )
+        )
+
+
+def _final_failure(exc: BaseException, world: World) -> FailureInfo:
+    from fuzzer.failures import describe
+
+    return describe(exc, "invariant", world.scheduler.step_count, None)
+
+
+_NAMES_CACHE: dict[type, tuple[str, ...]] = {}
+
+
+def _step_invariant_names(cls: type) -> tuple[str, ...]:
+    names = _NAMES_CACHE.get(cls)
+    if names is None:
+        names = tuple(
+            name
+            for name in dir(cls)
+            if getattr(getattr(cls, name, None), _STEP_INVARIANT, False)
+        )
+        _NAMES_CACHE[cls] = names
+    return names

@@ -1,0 +1,241 @@
+"""Fuzz one state machine: budgets, counting, distinct failures, nothing lost.
+
+:func:`fuzz_machine` runs a :class:`~fuzzer.machine.TrioStateMachine` under
+Hypothesis and returns a :class:`FuzzResult`: how many examples ran, when the
+first failure came, and each distinct failure with the final (shrunk) run
+recorded for its report.
+
+Budget: Hypothesis has no wall-clock limit, so the machine's constructor checks
+the clock.  Past the budget it raises :class:`BudgetExhausted`, a
+``BaseException`` that Hypothesis does not treat as a test failure and lets
+through at once.  A failure found in time is shrunk during a grace period; if the
+grace runs out too, the best example found so far is in the example database
+(Hypothesis saves failing examples as soon as it finds them and as it shrinks
+them), and it is replayed from there without further shrinking.  Ctrl-C
+(KeyboardInterrupt) is handled the same way: stop, then replay what was saved.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.database import ExampleDatabase, InMemoryExampleDatabase
+from hypothesis.stateful import run_state_machine_as_test
+
+from fuzzer.machine import FinalRun, TrioStateMachine
+
+
+class BudgetExhausted(BaseException):
+    """The run's wall-clock budget is spent (not a failure of the code under test)."""
+
+
+@dataclass
+class FuzzConfig:
+    """How long and how to fuzz."""
+
+    max_examples: int = 10_000
+    budget_seconds: float | None = None  # wall clock; None: only max_examples
+    shrink_grace_seconds: float = 30.0  # extra time to shrink a failure found in budget
+    seed: int | None = None
+    strategy: str = "portfolio"
+    steps_per_example: int = 20
+    database: ExampleDatabase | None = None
+    keep_going: bool = False  # collect distinct failures instead of stopping at the first
+
+
+@dataclass
+class Progress:
+    """Live counters, shared with the machine class while it runs."""
+
+    started: float = field(default_factory=time.perf_counter)
+    examples: int = 0
+    failing_examples: int = 0
+    first_failure_examples: int | None = None
+    first_failure_seconds: float | None = None
+    soft_deadline: float = float("inf")
+    hard_deadline: float = float("inf")
+    stop_requested: bool = False
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+
+@dataclass
+class FoundFailure:
+    """One distinct failure: its shrunk final run and the exception raised."""
+
+    run: FinalRun
+    error: BaseException
+
+
+@dataclass
+class FuzzResult:
+    examples: int
+    seconds: float
+    failures: list[FoundFailure]
+    first_failure_examples: int | None
+    first_failure_seconds: float | None
+    budget_exhausted: bool = False
+    interrupted: bool = False
+    seed: int | None = None
+
+
+def fuzz_machine(
+    machine: type[TrioStateMachine],
+    config: FuzzConfig,
+    *,
+    on_example: Callable[[Progress], None] | None = None,
+) -> FuzzResult:
+    """Fuzz ``machine`` as ``config`` says; never raises for a failure found."""
+    progress = Progress()
+    if config.budget_seconds is not None:
+        progress.soft_deadline = progress.started + config.budget_seconds
+        progress.hard_deadline = progress.soft_deadline + config.shrink_grace_seconds
+    database = config.database if config.database is not None else InMemoryExampleDatabase()
+    counted = _counting_subclass(machine, progress, config, on_example)
+    outcome = _Outcome()
+    try:
+        _run(counted, config, database, phases=tuple(Phase), outcome=outcome)
+    except BudgetExhausted:
+        outcome.budget_exhausted = True
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+    if (outcome.budget_exhausted or outcome.interrupted) and progress.failing_examples:
+        _replay_saved(counted, config, database, progress, outcome)
+    return FuzzResult(
+        examples=progress.examples,
+        seconds=progress.elapsed,
+        failures=outcome.failures(counted.final_runs),
+        first_failure_examples=progress.first_failure_examples,
+        first_failure_seconds=progress.first_failure_seconds,
+        budget_exhausted=outcome.budget_exhausted,
+        interrupted=outcome.interrupted,
+        seed=config.seed,
+    )
+
+
+@dataclass
+class _Outcome:
+    errors: list[BaseException] = field(default_factory=list)
+    budget_exhausted: bool = False
+    interrupted: bool = False
+
+    def failures(self, runs: list[FinalRun]) -> list[FoundFailure]:
+        """Pair each distinct error with its final run (Hypothesis replays in order)."""
+        found = [FoundFailure(run, error) for run, error in zip(runs, self.errors, strict=False)]
+        return found or [FoundFailure(run, AssertionError("replayed")) for run in runs]
+
+
+def _run(
+    machine: type[TrioStateMachine],
+    config: FuzzConfig,
+    database: ExampleDatabase,
+    *,
+    phases: tuple[Phase, ...],
+    outcome: _Outcome,
+) -> None:
+    test_settings = settings(
+        max_examples=config.max_examples,
+        stateful_step_count=config.steps_per_example,
+        deadline=None,
+        database=database,
+        derandomize=False,
+        report_multiple_bugs=config.keep_going,
+        suppress_health_check=list(HealthCheck),
+        phases=phases,
+        print_blob=False,
+        verbosity=_quiet(),
+    )
+    machine.final_runs.clear()
+    test = _factory(machine, config.seed)
+    try:
+        run_state_machine_as_test(test, settings=test_settings)
+    except Exception as error:
+        outcome.errors = list(_split(error))
+
+
+def _replay_saved(
+    machine: type[TrioStateMachine],
+    config: FuzzConfig,
+    database: ExampleDatabase,
+    progress: Progress,
+    outcome: _Outcome,
+) -> None:
+    """Replay the failing examples Hypothesis saved, without shrinking further."""
+    progress.soft_deadline = progress.hard_deadline = float("inf")
+    progress.stop_requested = False
+    _run(machine, config, database, phases=(Phase.explicit, Phase.reuse), outcome=outcome)
+
+
+def _split(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return list(error.exceptions)
+    return [error]
+
+
+def _quiet() -> Any:
+    from hypothesis import Verbosity
+
+    return Verbosity.quiet
+
+
+def _factory(machine: type[TrioStateMachine], seed: int | None) -> Any:
+    """A factory whose example-database key is the machine's name and parameters.
+
+    Hypothesis keys saved examples by a digest of the factory's source; every
+    factory made here has the same source, so the key is made unique by name.
+    """
+
+    def factory() -> TrioStateMachine:
+        return machine()
+
+    key = f"{machine.__module__}.{machine.__name__}:{sorted(machine.parameters.items())}"
+    factory._hypothesis_internal_add_digest = key.encode()  # type: ignore[attr-defined]
+    if seed is not None:
+        factory._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+    return factory
+
+
+def _counting_subclass(
+    machine: type[TrioStateMachine],
+    progress: Progress,
+    config: FuzzConfig,
+    on_example: Callable[[Progress], None] | None,
+) -> type[TrioStateMachine]:
+    """A subclass that counts examples, keeps the budget and notes failures."""
+
+    class Counted(machine):  # type: ignore[valid-type, misc]
+        exploration = config.strategy
+        final_runs: list[FinalRun] = []
+
+        def __init__(self) -> None:
+            now = time.perf_counter()
+            deadline = progress.hard_deadline if progress.failing_examples else progress.soft_deadline
+            if now > deadline or progress.stop_requested:
+                raise BudgetExhausted()
+            progress.examples += 1
+            if on_example is not None:
+                on_example(progress)
+            super().__init__()
+
+        def teardown(self) -> None:
+            try:
+                super().teardown()
+            finally:
+                if self.world.failure is not None:
+                    _note_failure(progress)
+
+    Counted.__name__ = Counted.__qualname__ = machine.__name__
+    return Counted
+
+
+def _note_failure(progress: Progress) -> None:
+    progress.failing_examples += 1
+    if progress.first_failure_examples is None:
+        progress.first_failure_examples = progress.examples
+        progress.first_failure_seconds = progress.elapsed
