@@ -10,6 +10,7 @@ broke; the engine's own kinds get their own types.
 
 from __future__ import annotations
 
+import os
 import traceback
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -77,7 +78,7 @@ class StepTimeout(BaseException):
 def describe(exc: BaseException, kind: FailureKind, step: int, task: str | None) -> FailureInfo:
     """A :class:`FailureInfo` for an exception, located at its innermost frame."""
     frames = traceback.extract_tb(exc.__traceback__)
-    location = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else None
+    location = f"{_short(frames[-1].filename)}:{frames[-1].lineno}" if frames else None
     title = getattr(exc, "invariant", None) or type(exc).__name__
     return FailureInfo(
         kind=getattr(exc, "kind", kind) if isinstance(exc, FuzzFailure) else kind,
@@ -88,3 +89,9 @@ def describe(exc: BaseException, kind: FailureKind, step: int, task: str | None)
         location=location,
         traceback="".join(traceback.format_exception(exc)),
     )
+
+
+def _short(path: str) -> str:
+    """A path relative to the working directory when it lies below it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative

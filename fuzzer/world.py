@@ -131,7 +131,7 @@ class World:
         budget: Budget | None = None,
     ) -> None:
         self.budget = budget or Budget()
-        self.checks = checks
+        self.checks: Callable[[], None] | None = None  # not during the world's start-up
         self.failure: FailureInfo | None = None
         self._state = _Shutdown()
         self._driver_task: trio.lowlevel.Task | None = None
@@ -149,6 +149,8 @@ class World:
             raise
         assert self._nursery is not None and self._driver_task is not None
         self._driver = self.scheduler.tasks[self._driver_task]
+        self.scheduler.trace.entries.clear()  # the world's own start-up is not news
+        self.checks = checks
 
     # -- what the driving code can do -----------------------------------------
 
@@ -171,12 +173,19 @@ class World:
         return self.scheduler.decisions
 
     def spawn(
-        self, async_fn: Callable[..., Awaitable[object]], *args: object, name: str
+        self,
+        async_fn: Callable[..., Awaitable[object]],
+        *args: object,
+        name: str,
+        label: str | None = None,
     ) -> None:
-        """Start a task; it becomes runnable but does not run until a step."""
+        """Start a task; it becomes runnable but does not run until a step.
+
+        ``label`` describes the operation in traces and reports (default: ``name``).
+        """
         self._require_open()
         self.nursery.start_soon(async_fn, *args, name=name)
-        self.scheduler.note("spawn", name, self.scheduler.tasks.get(self._newest_task()))
+        self.scheduler.note("spawn", label or name, self.scheduler.tasks.get(self._newest_task()))
 
     def call(self, fn: Callable[..., T], *args: object, label: str | None = None) -> T:
         """Run ``fn(*args)`` inside the world as one step of the driver task.
