@@ -57,7 +57,7 @@ class _BatchPicker(random.Random):
         super().__init__(0)
         self.keep: Collection[trio.lowlevel.Task] | None = None
 
-    def shuffle(self, x: MutableSequence[Any], *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def shuffle(self, x: MutableSequence[Any], *args: Any, **kwargs: Any) -> None:
         keep = self.keep
         if keep is None:
             super().shuffle(x)

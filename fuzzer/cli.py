@@ -101,9 +101,12 @@ def _fuzz(
     machine = target.machine(parameters)
     reporter = _ProgressLine(enabled=show_progress and sys.stderr.isatty())
     with _graceful_interrupts() as progress_slot:
-        result = fuzz_machine(
-            machine, config, on_example=lambda p: (progress_slot.attach(p), reporter.update(p))
-        )
+
+        def on_example(progress: Progress) -> None:
+            progress_slot.attach(progress)
+            reporter.update(progress)
+
+        result = fuzz_machine(machine, config, on_example=on_example)
     reporter.close()
     return result
 
@@ -187,7 +190,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
             failure["report"],
         )
     console.print(table)
-    console.print("open one with: python -m fuzzer show REPORT   (or --html OUT.html)", markup=False)
+    console.print(
+        "open one with: python -m fuzzer show REPORT   (or --html OUT.html)", markup=False
+    )
 
 
 class _ProgressLine:
@@ -224,7 +229,7 @@ class _ProgressSlot:
         self.progress = progress
 
 
-class _graceful_interrupts:  # noqa: N801 - used as a context manager
+class _graceful_interrupts:
     """First Ctrl-C / SIGTERM: stop after the current example, keep everything found.
 
     A second one interrupts at once (KeyboardInterrupt), which the runner also
@@ -295,7 +300,10 @@ def replay_and_compare(
     if result.reproduces(expected):
         return True, f"reproduced: {expected.title} at step {expected.step}"
     if result.failure is None:
-        return False, f"not reproduced: the schedule now runs without failure ({expected.title} fixed?)"
+        return (
+            False,
+            f"not reproduced: the schedule now runs without failure ({expected.title} fixed?)",
+        )
     got = result.failure
     return False, (
         f"not reproduced: expected {expected.title} at step {expected.step}, "

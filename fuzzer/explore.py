@@ -10,6 +10,7 @@ search took.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -81,10 +82,8 @@ def explore_program(
 
     if seed_value is not None:
         search = seed(seed_value)(search)
-    try:
+    with contextlib.suppress(Exception):  # the failure is read from the counter
         search()
-    except Exception:
-        pass
     if counter.last_failure is None:
         return None
     signature = counter.last_failure.failure

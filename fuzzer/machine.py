@@ -18,10 +18,12 @@ in :attr:`TrioStateMachine.final_runs`, for reports.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from hypothesis import reject
 from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleBasedStateMachine
 
@@ -32,6 +34,12 @@ from fuzzer.world import Budget, World
 from strategies.schedules import DEFAULT_STRATEGY, policies
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+recent_final_runs: list[FinalRun] = []
+"""Final runs recorded since the pytest plugin last cleared this list."""
+
+example_deadline: float | None = None
+"""Past this ``time.perf_counter()`` value machines reject new examples (a budget)."""
 
 _STEP_INVARIANT = "_fuzzer_step_invariant"
 
@@ -58,6 +66,7 @@ class FinalRun:
     failure: FailureInfo | None
     policy: str
     operations: list[str] = field(default_factory=list)
+    target: str | None = None  # the registered target name, if the machine declares one
 
 
 class TrioStateMachine(RuleBasedStateMachine):
@@ -74,8 +83,11 @@ class TrioStateMachine(RuleBasedStateMachine):
     parameters: ClassVar[dict[str, Any]] = {}
     final_runs: ClassVar[list[FinalRun]] = []
     always_detail: ClassVar[bool] = False
+    target_name: ClassVar[str | None] = None
 
     def __init__(self) -> None:
+        if example_deadline is not None and time.perf_counter() > example_deadline:
+            reject()  # the budget is spent: let Hypothesis wind down
         super().__init__()
         context = current_build_context()
         self._is_final = bool(context.is_final)
@@ -135,18 +147,19 @@ class TrioStateMachine(RuleBasedStateMachine):
 
     def _record_final_run(self) -> None:
         trace = self.world.trace
-        type(self).final_runs.append(
-            FinalRun(
-                machine=type(self).__name__,
-                parameters=dict(self.parameters),
-                choices=list(self._data.choices),
-                decisions=list(self.world.decisions),
-                trace=trace,
-                failure=self.world.failure,
-                policy=self._policy_name,
-                operations=[e.label or "" for e in trace.entries if e.kind in ("spawn", "call")],
-            )
+        run = FinalRun(
+            machine=type(self).__name__,
+            parameters=dict(self.parameters),
+            choices=list(self._data.choices),
+            decisions=list(self.world.decisions),
+            trace=trace,
+            failure=self.world.failure,
+            policy=self._policy_name,
+            operations=[e.label or "" for e in trace.entries if e.kind in ("spawn", "call")],
+            target=self.target_name,
         )
+        type(self).final_runs.append(run)
+        recent_final_runs.append(run)
 
 
 def _final_failure(exc: BaseException, world: World) -> FailureInfo:
@@ -162,9 +175,7 @@ def _step_invariant_names(cls: type) -> tuple[str, ...]:
     names = _NAMES_CACHE.get(cls)
     if names is None:
         names = tuple(
-            name
-            for name in dir(cls)
-            if getattr(getattr(cls, name, None), _STEP_INVARIANT, False)
+            name for name in dir(cls) if getattr(getattr(cls, name, None), _STEP_INVARIANT, False)
         )
         _NAMES_CACHE[cls] = names
     return names

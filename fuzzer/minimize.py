@@ -51,7 +51,7 @@ def minimize_decisions(
 
 def _candidates(decisions: list[int], position: int) -> list[list[int]]:
     """Reset one decision: keeping what follows, then dropping it (all default)."""
-    kept = decisions[:position] + [0] + decisions[position + 1 :]
+    kept = [*decisions[:position], 0, *decisions[position + 1 :]]
     dropped = decisions[:position]
     return [kept, dropped]
 

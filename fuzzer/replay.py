@@ -8,9 +8,10 @@ mechanism, with the detailed trace on, and compares the outcome with the report.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity, settings
@@ -47,7 +48,7 @@ def replay_choices(machine: type[TrioStateMachine], choices: list[Any]) -> Repla
 
     class Replayed(machine):  # type: ignore[valid-type, misc]
         always_detail = True
-        final_runs: list[FinalRun] = []
+        final_runs: ClassVar[list[FinalRun]] = []
 
     def factory() -> TrioStateMachine:
         return Replayed()
@@ -65,12 +66,8 @@ def replay_choices(machine: type[TrioStateMachine], choices: list[Any]) -> Repla
         verbosity=Verbosity.quiet,
         print_blob=False,
     )
-    try:
-        run_state_machine_as_test(factory, settings=replay_settings)
-    except DidNotReproduce:
-        pass
-    except Exception:
-        pass
+    with contextlib.suppress(DidNotReproduce, Exception):  # the outcome is read below
+        run_state_machine_as_test(factory, settings=replay_settings)  # type: ignore[arg-type]
     run = Replayed.final_runs[-1] if Replayed.final_runs else None
     return ReplayResult(run, None if run is None else run.failure)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.database import ExampleDatabase, InMemoryExampleDatabase
@@ -45,6 +45,7 @@ class FuzzConfig:
     steps_per_example: int = 20
     database: ExampleDatabase | None = None
     keep_going: bool = False  # collect distinct failures instead of stopping at the first
+    shrink: bool = True  # False: stop at the first failure as found (for benchmarks)
 
 
 @dataclass
@@ -100,7 +101,8 @@ def fuzz_machine(
     counted = _counting_subclass(machine, progress, config, on_example)
     outcome = _Outcome()
     try:
-        _run(counted, config, database, phases=tuple(Phase), outcome=outcome)
+        phases = tuple(Phase) if config.shrink else (Phase.explicit, Phase.reuse, Phase.generate)
+        _run(counted, config, database, phases=phases, outcome=outcome)
     except BudgetExhausted:
         outcome.budget_exhausted = True
     except KeyboardInterrupt:
@@ -211,11 +213,13 @@ def _counting_subclass(
 
     class Counted(machine):  # type: ignore[valid-type, misc]
         exploration = config.strategy
-        final_runs: list[FinalRun] = []
+        final_runs: ClassVar[list[FinalRun]] = []
 
         def __init__(self) -> None:
             now = time.perf_counter()
-            deadline = progress.hard_deadline if progress.failing_examples else progress.soft_deadline
+            deadline = (
+                progress.hard_deadline if progress.failing_examples else progress.soft_deadline
+            )
             if now > deadline or progress.stop_requested:
                 raise BudgetExhausted()
             progress.examples += 1

@@ -138,9 +138,7 @@ class World:
         self._driver_parked = False
         self._nursery: trio.Nursery | None = None
         self._watchdog = _Watchdog(self.budget.step_seconds)
-        self.scheduler = ControlledScheduler(
-            self._root, source, detail=detail, snapshot=snapshot
-        )
+        self.scheduler = ControlledScheduler(self._root, source, detail=detail, snapshot=snapshot)
         self._watchdog.arm()
         try:
             self._run_until_quiet()
@@ -148,7 +146,7 @@ class World:
             self.close()
             raise
         assert self._nursery is not None and self._driver_task is not None
-        self._driver = self.scheduler.tasks[self._driver_task]
+        self._driver: TaskInfo = self.scheduler.tasks[self._driver_task]
         self.scheduler.trace.entries.clear()  # the world's own start-up is not news
         self.checks = checks
 
@@ -185,7 +183,8 @@ class World:
         """
         self._require_open()
         self.nursery.start_soon(async_fn, *args, name=name)
-        self.scheduler.note("spawn", label or name, self.scheduler.tasks.get(self._newest_task()))
+        newest = next(reversed(self.scheduler.tasks))
+        self.scheduler.note("spawn", label or name, self.scheduler.tasks[newest])
 
     def call(self, fn: Callable[..., T], *args: object, label: str | None = None) -> T:
         """Run ``fn(*args)`` inside the world as one step of the driver task.
@@ -195,7 +194,7 @@ class World:
         """
         self._require_open()
         pending = _Call(fn, args)
-        self.scheduler.note("call", label or getattr(fn, "__name__", "call"), self._driver)
+        self.scheduler.note("call", label or str(getattr(fn, "__name__", "call")), self._driver)
         self._post(pending)
         while not pending.done:
             self._step()
@@ -378,9 +377,6 @@ class World:
     def _require_open(self) -> None:
         if self._state.closing:
             raise RuntimeError("this World has already finished or failed")
-
-    def _newest_task(self) -> trio.lowlevel.Task | None:
-        return next(reversed(self.scheduler.tasks), None)
 
 
 def _leaf_error(error: BaseException | None) -> BaseException:

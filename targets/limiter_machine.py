@@ -31,6 +31,7 @@ class LimiterMachine(TrioStateMachine):
     """Drives one `TokenBucket` (or `SeededTokenBucket`) under the controlled scheduler."""
 
     bugs: ClassVar[frozenset[str]] = frozenset()
+    target_name = "limiter"
 
     def setup_world(self) -> None:
         draw = self._data.draw

@@ -46,7 +46,9 @@ def test_replay_reproduces_the_exact_trace_100_times(program: Program) -> None:
 
 @pytest.mark.parametrize("strategy", STRATEGY_NAMES)
 def test_every_exploration_strategy_finds_and_shrinks_the_lost_update(strategy: str) -> None:
-    finding = explore_program(programs.lost_update, strategy=strategy, max_examples=500, seed_value=3)
+    finding = explore_program(
+        programs.lost_update, strategy=strategy, max_examples=500, seed_value=3
+    )
     assert finding is not None, f"{strategy} did not find the lost update"
     assert finding.surprises == 1
 

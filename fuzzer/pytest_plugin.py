@@ -1,0 +1,98 @@
+"""pytest integration: fuzz machines are ordinary tests; failures come with a timeline.
+
+Registered through the ``pytest11`` entry point, so it is active wherever the
+package is installed.  It adds:
+
+``--fuzz-profile {dev,ci,deep}``
+    Hypothesis settings profiles for fuzz tests: ``dev`` quick (deterministic),
+    ``ci`` longer (deterministic), ``deep`` long and random.
+``--fuzz-budget SECONDS``
+    a wall-clock budget per test: once spent, a machine stops starting new
+    examples (they are rejected), so the test ends soon after.
+``--fuzz-report-dir DIR``
+    where reports of failing fuzz tests are written (default ``reports``).
+
+When a test that ran a :class:`~fuzzer.machine.TrioStateMachine` fails, the
+report of the shrunk failure is written and its short timeline is shown in the
+test's failure output, with the path to the report.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from fuzzer import machine
+from fuzzer.report import report_from_run, write_report
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "dev": {"max_examples": 50, "stateful_step_count": 10, "derandomize": True},
+    "ci": {"max_examples": 500, "stateful_step_count": 20, "derandomize": True},
+    "deep": {"max_examples": 20_000, "stateful_step_count": 30, "derandomize": False},
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("fuzzer", "race fuzzing of trio code")
+    group.addoption("--fuzz-profile", choices=sorted(PROFILES), help="fuzz settings profile")
+    group.addoption("--fuzz-budget", type=float, help="wall-clock seconds per fuzz test")
+    group.addoption("--fuzz-report-dir", default="reports", help="where failure reports go")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, values in PROFILES.items():
+        settings.register_profile(
+            f"fuzz-{name}",
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            print_blob=False,
+            **values,
+        )
+    profile = config.getoption("--fuzz-profile")
+    if profile:
+        settings.load_profile(f"fuzz-{profile}")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    machine.recent_final_runs.clear()
+    budget = item.config.getoption("--fuzz-budget")
+    machine.example_deadline = None if budget is None else time.perf_counter() + budget
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    outcome = yield
+    result: pytest.TestReport = outcome.get_result()
+    if call.when != "call" or not result.failed:
+        return
+    directory = Path(item.config.getoption("--fuzz-report-dir"))
+    for run in machine.recent_final_runs:
+        if run.failure is not None:
+            result.sections.append(("fuzzer: shrunk failure", _show(run, directory)))
+
+
+def _show(run: machine.FinalRun, directory: Path) -> str:
+    from rich.console import Console
+
+    from fuzzer.render_text import render_text
+
+    report = report_from_run(
+        run,
+        target=run.target or run.machine,
+        seed=None,
+        strategy=None,
+        examples_to_failure=None,
+        seconds_to_failure=None,
+    )
+    path = write_report(report, directory)
+    buffer = io.StringIO()
+    render_text(report, Console(file=buffer, width=120, force_terminal=False))
+    return f"{buffer.getvalue()}\nreport: {path}\nopen it: python -m fuzzer show {path} --html out.html"
