@@ -64,8 +64,7 @@ class Report:
 
     def file_name(self) -> str:
         digest = hashlib.sha256(json.dumps(encode_choices(self.choices)).encode()).hexdigest()
-        title = "".join(c if c.isalnum() else "-" for c in self.failure.title).strip("-")
-        return f"{self.target}-{title.lower()}-{digest[:8]}.json"
+        return f"{_slug(self.target)}-{_slug(self.failure.title)}-{digest[:8]}.json"
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -110,6 +109,11 @@ class Report:
             )
         except (TypeError, ValueError, KeyError) as error:
             raise ReportError(f"malformed report: {error}") from None
+
+
+def _slug(text: str) -> str:
+    """Letters, digits and dashes only: safe as part of a file name, whatever the input."""
+    return "".join(c if c.isalnum() else "-" for c in text).strip("-").lower()[:60] or "x"
 
 
 def write_report(report: Report, directory: Path) -> Path:

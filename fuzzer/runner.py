@@ -6,9 +6,9 @@ first failure came, and each distinct failure with the final (shrunk) run
 recorded for its report.
 
 Budget: Hypothesis has no wall-clock limit, so the machine's constructor checks
-the clock.  Past the budget it raises :class:`BudgetExhausted`, a
-``BaseException`` that Hypothesis does not treat as a test failure and lets
-through at once.  A failure found in time is shrunk during a grace period; if the
+the clock.  Past the budget it raises ``KeyboardInterrupt``, the one exception
+Hypothesis lets through at once without treating it as a failure or replaying
+it (any other ``BaseException`` raised there is turned into a flakiness error).  A failure found in time is shrunk during a grace period; if the
 grace runs out too, the best example found so far is in the example database
 (Hypothesis saves failing examples as soon as it finds them and as it shrinks
 them), and it is replayed from there without further shrinking.  Ctrl-C
@@ -27,10 +27,6 @@ from hypothesis.database import ExampleDatabase, InMemoryExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
 from fuzzer.machine import FinalRun, TrioStateMachine
-
-
-class BudgetExhausted(BaseException):
-    """The run's wall-clock budget is spent (not a failure of the code under test)."""
 
 
 @dataclass
@@ -60,6 +56,7 @@ class Progress:
     soft_deadline: float = float("inf")
     hard_deadline: float = float("inf")
     stop_requested: bool = False
+    budget_spent: bool = False
 
     @property
     def elapsed(self) -> float:
@@ -103,10 +100,9 @@ def fuzz_machine(
     try:
         phases = tuple(Phase) if config.shrink else (Phase.explicit, Phase.reuse, Phase.generate)
         _run(counted, config, database, phases=phases, outcome=outcome)
-    except BudgetExhausted:
-        outcome.budget_exhausted = True
     except KeyboardInterrupt:
-        outcome.interrupted = True
+        outcome.budget_exhausted = progress.budget_spent
+        outcome.interrupted = not progress.budget_spent
     if (outcome.budget_exhausted or outcome.interrupted) and progress.failing_examples:
         _replay_saved(counted, config, database, progress, outcome)
     return FuzzResult(
@@ -170,7 +166,7 @@ def _replay_saved(
 ) -> None:
     """Replay the failing examples Hypothesis saved, without shrinking further."""
     progress.soft_deadline = progress.hard_deadline = float("inf")
-    progress.stop_requested = False
+    progress.stop_requested = progress.budget_spent = False
     _run(machine, config, database, phases=(Phase.explicit, Phase.reuse), outcome=outcome)
 
 
@@ -220,8 +216,11 @@ def _counting_subclass(
             deadline = (
                 progress.hard_deadline if progress.failing_examples else progress.soft_deadline
             )
-            if now > deadline or progress.stop_requested:
-                raise BudgetExhausted()
+            if progress.stop_requested:
+                raise KeyboardInterrupt()
+            if now > deadline:
+                progress.budget_spent = True
+                raise KeyboardInterrupt()
             progress.examples += 1
             if on_example is not None:
                 on_example(progress)

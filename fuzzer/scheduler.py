@@ -53,7 +53,7 @@ class TaskInfo:
     index: int
     name: str
     task: trio.lowlevel.Task
-    runnable_since: int | None = None  # pass after which it became runnable (FIFO key)
+    runnable_since: float | None = None  # when it became runnable (FIFO key)
     ran_in_pass: int = -1  # continuing = runnable again right after its own pass
     last_ran: int = -1
     streak: int = 0
@@ -128,10 +128,9 @@ class ControlledScheduler:
     def live_tasks(self) -> list[TaskInfo]:
         return [info for info in self.tasks.values() if not info.exited]
 
-    def make_default(self, info: TaskInfo) -> None:
-        """Treat ``info`` as the task that ran last (the driving code acts now)."""
-        self._last = info
-        info.streak = 0
+    def expire_deadlines(self) -> None:
+        """A pass that runs no task: deadlines due now expire, waking their tasks."""
+        self._run_pass(())
 
     # -- stepping ---------------------------------------------------------
 
@@ -147,7 +146,7 @@ class ControlledScheduler:
         Returns the user task that ran, or ``None`` for a pass that ran none (system
         tasks only, or expiring deadlines after a time jump).
         """
-        self._stamp_new_runnable()  # tasks spawned or woken from outside since the last pass
+        self._stamp_new_runnable(self._passes + 0.5)  # spawned or woken since the last pass
         runnable = self.run.runnable()
         system = [t for t in runnable if t not in self.tasks]
         if system or not runnable:
@@ -191,9 +190,7 @@ class ControlledScheduler:
         info.last_ran = step
         info.steps += 1
         self._last = info
-        entry = TraceEntry(
-            "step", step, self.clock.now, info.index, info.name, choice, n
-        )
+        entry = TraceEntry("step", step, self.clock.now, info.index, info.name, choice, n)
         if self.detail and self.recording:
             info.await_point = "exited" if info.exited else await_point(info.task)
             entry.resumed_from = resumed_from
@@ -211,14 +208,15 @@ class ControlledScheduler:
                 info.runnable_since = None
         self.run.run_pass(keep)
         self._passes += 1
-        self._stamp_new_runnable()
+        self._stamp_new_runnable(self._passes)
         return self._passes
 
-    def _stamp_new_runnable(self) -> None:
+    def _stamp_new_runnable(self, stamp: float) -> None:
+        """Stamp tasks that became runnable: in pass P (stamp P) or after it (P + 0.5)."""
         for task in self.run.runnable():
             info = self.tasks.get(task)
             if info is not None and info.runnable_since is None:
-                info.runnable_since = self._passes
+                info.runnable_since = stamp
 
     # -- time ---------------------------------------------------------------
 

@@ -189,8 +189,10 @@ class World:
     def call(self, fn: Callable[..., T], *args: object, label: str | None = None) -> T:
         """Run ``fn(*args)`` inside the world as one step of the driver task.
 
-        By default it runs at once; decisions may let runnable tasks go first.
-        Exceptions raised by ``fn`` propagate to the caller unchanged.
+        The driver joins the runnable tasks at the back of the queue: by default
+        the tasks already runnable go first (first come, first served), and
+        decisions may reorder.  Returns once ``fn`` has run; exceptions raised by
+        ``fn`` propagate to the caller unchanged.
         """
         self._require_open()
         pending = _Call(fn, args)
@@ -222,11 +224,17 @@ class World:
     def advance_to(self, when: float) -> None:
         """Move time to ``when``, firing every deadline on the way in order.
 
-        After each deadline instant the world runs until quiet.
+        The world runs until quiet after each deadline instant but the last one:
+        the tasks woken at ``when``'s last deadline stay runnable, so whatever
+        the driving code does next competes with them (as when time passes in a
+        real system while work is pending).
         """
         self._require_open()
         while (deadline := self.scheduler.next_deadline()) <= when:
-            self._fire(deadline)
+            self.scheduler.jump_to(deadline)
+            self.scheduler.expire_deadlines()  # the woken tasks become candidates
+            if self.scheduler.next_deadline() <= when:
+                self._run_until_quiet()
         self.scheduler.jump_to(when)
 
     def settle(self) -> None:
@@ -242,7 +250,9 @@ class World:
                         f"after t={start:g}"
                     )
                 )
-            self._fire(deadline)
+            self.scheduler.jump_to(deadline)
+            self.scheduler.expire_deadlines()
+            self._run_until_quiet()
 
     def blocked_tasks(self) -> list[TaskInfo]:
         """User tasks still alive, other than the world's own driver."""
@@ -311,18 +321,12 @@ class World:
             self._driver_parked = False
             assert self._driver_task is not None
             trio.lowlevel.reschedule(self._driver_task)
-        self.scheduler.make_default(self._driver)
 
     # -- stepping with checks -------------------------------------------------
 
     def _run_until_quiet(self) -> None:
         while self.scheduler.has_runnable():
             self._step()
-
-    def _fire(self, deadline: float) -> None:
-        self.scheduler.jump_to(deadline)
-        self._step()  # expires the deadline; the woken tasks become candidates
-        self._run_until_quiet()
 
     def _step(self) -> None:
         scheduler = self.scheduler
@@ -332,6 +336,12 @@ class World:
         self._watchdog.in_pass = True
         try:
             ran = scheduler.step()
+        except BaseException:
+            # The decision source gave up (e.g. Hypothesis ran out of data): not a
+            # failure of the code under test, but this run cannot go on.
+            self._watchdog.in_pass = False
+            self.close()
+            raise
         finally:
             self._watchdog.in_pass = False
         if self._crashed():
@@ -373,6 +383,11 @@ class World:
         where = f" (task {task.name!r})" if task else ""
         error.add_note(f"controlled run: failed at scheduler step {step}{where}")
         return error
+
+    @property
+    def closed(self) -> bool:
+        """True once the run has finished, failed or been torn down."""
+        return self._state.closing
 
     def _require_open(self) -> None:
         if self._state.closing:

@@ -166,3 +166,48 @@ BUGS: dict[str, BugInfo] = dict(
 
 ALL_BUGS: frozenset[str] = frozenset(BUGS)
 """Every seeded bug id."""
+
+
+@dataclass(frozen=True)
+class TriggerSize:
+    """The size of a bug's smallest trigger (spec section 3), in scenario terms.
+
+    ``operations``: client operations and limiter calls (acquire, start, stop, ...);
+    ``time_advances``: distinct moves of virtual time; ``decisions``: non-default
+    scheduling choices (preemptions or out-of-order wake-ups) the trigger needs.
+    """
+
+    operations: int
+    time_advances: int
+    decisions: int
+
+    @property
+    def total(self) -> int:
+        return self.operations + self.time_advances + self.decisions
+
+
+TRIGGER_SIZES: dict[str, TriggerSize] = {
+    # one waiter (with a timeout) times out, then a refill: acquire, start; two moves of time
+    "B01": TriggerSize(2, 2, 0),
+    # timeout deadline == a refill tick, the timer task run before its cancel: acquire, start
+    "B02": TriggerSize(2, 1, 1),
+    # one acquire with cost > capacity
+    "B03": TriggerSize(1, 0, 0),
+    # one waiter whose on_settle acquires again, then a refill: acquire, start
+    "B04": TriggerSize(2, 1, 0),
+    # two tasks call start at once, one tick passes
+    "B05": TriggerSize(2, 1, 1),
+    # stop while the loop sleeps, then one tick: start, stop
+    "B06": TriggerSize(2, 1, 0),
+    # a waiter, a refill, a newcomer scheduled before the drain: start, acquire, acquire
+    "B07": TriggerSize(3, 1, 1),
+    # two waiters, the older served, the younger times out: start, acquire, acquire
+    "B08": TriggerSize(3, 2, 0),
+    # waiter cost 3 with 2 tokens, waiter cost 1 behind it
+    "B09": TriggerSize(2, 0, 0),
+    # a call in a cancelled scope
+    "B10": TriggerSize(1, 0, 0),
+    # one waiter whose on_settle re-acquires on stopped: acquire, stop
+    "B11": TriggerSize(2, 0, 0),
+}
+"""Read off the trigger column of spec section 3, one scenario element per item."""

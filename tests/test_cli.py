@@ -1,0 +1,217 @@
+"""The command line, run for real in subprocesses: exit codes, JSON, budget,
+persistence, interrupts, the CI job, and a user's own target."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+PYTHON = sys.executable
+
+
+def fuzzer(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "-m", "fuzzer", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(cwd)},
+    )
+
+
+def last_json(output: str) -> dict[str, object]:
+    value: dict[str, object] = json.loads(output.strip().splitlines()[-1])
+    return value
+
+
+def test_list_shows_the_limiter_and_its_bugs(tmp_path: Path) -> None:
+    result = fuzzer("list", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "limiter:" in result.stdout
+    assert "--bug B04  re-entrant drain" in result.stdout
+
+
+def test_run_finds_a_seeded_bug_writes_a_report_and_exits_1(tmp_path: Path) -> None:
+    result = fuzzer(
+        "run", "limiter", "--bug", "B10", "--seed", "1", "--max-examples", "400",
+        "--database", "none", "--report-dir", "out", "--json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    summary = last_json(result.stdout)
+    assert summary["target"] == "limiter" and summary["bugs"] == ["B10"]
+    assert summary["seed"] == 1
+    failures = summary["failures"]
+    assert isinstance(failures, list) and len(failures) == 1
+    failure = failures[0]
+    assert failure["invariant"] == "I6 timing contract"
+    assert (tmp_path / failure["report"]).is_file()
+    assert failure["examples_to_first_failure"] >= 1
+    assert failure["operations"] >= 1
+
+
+def test_run_on_the_correct_limiter_exits_0(tmp_path: Path) -> None:
+    result = fuzzer(
+        "run", "limiter", "--seed", "2", "--max-examples", "150", "--database", "none", "--json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = last_json(result.stdout)
+    assert summary["failures"] == [] and summary["examples"] >= 150
+    assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "nosuch"], "unknown target 'nosuch'"),
+        (["run", "limiter", "--bug", "B99"], "unknown bug B99"),
+        (["run", "limiter", "--budget", "-1"], "--budget must be a positive"),
+        (["run", "limiter", "--strategy", "magic"], "invalid choice"),
+        (["show", "missing.json"], "no such report"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    result = fuzzer(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_budget_is_kept(tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = fuzzer("run", "limiter", "--budget", "3", "--database", "none", "--json", cwd=tmp_path)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    summary = last_json(result.stdout)
+    assert summary["budget_exhausted"] is True
+    assert elapsed < 3 + 8, f"took {elapsed:.1f}s for a 3s budget"
+
+
+def test_failures_persist_and_are_replayed_first(tmp_path: Path) -> None:
+    args = ["run", "limiter", "--bug", "B03", "--seed", "3", "--max-examples", "400", "--json"]
+    first = fuzzer(*args, cwd=tmp_path)
+    assert first.returncode == 1, first.stderr
+    assert (tmp_path / ".fuzzer" / "examples").is_dir()
+    again = fuzzer(*args[:-3], "--seed", "4", "--max-examples", "400", "--json", cwd=tmp_path)
+    assert again.returncode == 1
+    failures = last_json(again.stdout)["failures"]
+    assert isinstance(failures, list)
+    assert failures[0]["examples_to_first_failure"] == 1  # the saved example runs first
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_stops_quickly_and_keeps_what_was_found(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    process = subprocess.Popen(
+        [PYTHON, "-m", "fuzzer", "run", "limiter", "--bug", "all", "--keep-going",
+         "--budget", "120", "--seed", "5", "--json"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    time.sleep(6)
+    process.send_signal(signum)
+    sent = time.monotonic()
+    stdout, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - sent < 20, "did not stop promptly"
+    summary = last_json(stdout)
+    assert summary["interrupted"] is True or summary["budget_exhausted"] is True, stderr
+    assert process.returncode == 1
+    failures = summary["failures"]
+    assert isinstance(failures, list) and failures
+    assert all((tmp_path / f["report"]).is_file() for f in failures)
+
+
+USER_TARGET = '''
+import trio
+from hypothesis.stateful import rule
+
+from fuzzer.machine import TrioStateMachine
+from fuzzer.registry import Target
+
+
+class CounterMachine(TrioStateMachine):
+    """A counter incremented by racing tasks with a read-yield-write."""
+
+    target_name = "counter"
+
+    def setup_world(self) -> None:
+        self.count = 0
+        self.expected = 0
+
+    @rule()
+    def increment(self) -> None:
+        self.expected += 1
+        self.world.spawn(self._increment, name="increment")
+
+    async def _increment(self) -> None:
+        seen = self.count
+        await trio.sleep(0)
+        self.count = seen + 1
+
+    def check_final(self) -> None:
+        assert self.count == self.expected, f"lost update: {self.count} != {self.expected}"
+
+
+TARGET = Target("counter", "a racy counter", build=lambda parameters: CounterMachine)
+'''
+
+
+def user_project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """
+            [project]
+            name = "user-project"
+            version = "0"
+
+            [tool.fuzzer.targets]
+            counter = "user_target:TARGET"
+            """
+        )
+    )
+    (tmp_path / "user_target.py").write_text(USER_TARGET)
+    return tmp_path
+
+
+def test_a_users_own_target_is_listed_fuzzed_reported_and_replayed(tmp_path: Path) -> None:
+    project = user_project(tmp_path)
+    listed = fuzzer("list", cwd=project)
+    assert "counter: a racy counter" in listed.stdout
+    result = fuzzer("run", "counter", "--seed", "1", "--max-examples", "300", "--json", cwd=project)
+    assert result.returncode == 1, result.stderr
+    failure = last_json(result.stdout)["failures"][0]  # type: ignore[index]
+    assert "lost update" in failure["message"]
+    replayed = fuzzer("replay", failure["report"], cwd=project)
+    assert replayed.returncode == 1, replayed.stdout + replayed.stderr
+    assert "reproduced" in replayed.stdout
+
+
+def test_ci_job_fuzzes_every_target_writes_junit_and_fails_on_a_new_failure(
+    tmp_path: Path,
+) -> None:
+    project = user_project(tmp_path)
+    started = time.monotonic()
+    result = fuzzer("ci", "--budget", "12", "--seed", "1", "--junit", "junit.xml", cwd=project)
+    assert time.monotonic() - started < 12 + 15
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAILED   fuzz counter" in result.stdout
+    assert "PASSED   fuzz limiter" in result.stdout
+    junit = (project / "junit.xml").read_text()
+    assert 'name="fuzz counter"' in junit and "<failure" in junit
+    assert list((project / "reports").glob("counter-*.json"))
+    again = fuzzer("ci", "--budget", "8", "--seed", "2", cwd=project)
+    assert again.returncode == 1
+    assert "FAILED   replay counter-" in again.stdout  # the known failure is replayed first
