@@ -30,10 +30,6 @@ grant; acquire again on stop or timeout; stop the limiter."""
 time_steps = st.sampled_from([0.25, 0.5, 1.0, 2.0])
 """How far one ``advance`` rule moves virtual time."""
 
-pending = st.booleans()
-"""Whether an operation's work is left runnable (to overlap with the next) instead
-of running until quiet; shrinks to False, the sequential scenario."""
-
 capacities = st.integers(1, 4)
 refill_amounts = st.integers(1, 3)
 intervals = st.sampled_from([1.0, 0.5])
