@@ -48,8 +48,28 @@ def setup() -> None:
 
 
 def fuzz(extra: list[str]) -> int:
-    """The main job: fuzz the seeded limiter with every bug on, write reports."""
-    return _run(PYTHON, "-m", "fuzzer", "demo", *extra)
+    """The main job: fuzz the seeded limiter with every bug on, write reports.
+
+    Finding failures is the point here (the bugs are seeded), so the fuzzer's
+    exit code 1 ("failures found") is success; finding nothing is a failure.
+    """
+    command = [
+        PYTHON, "-m", "fuzzer", "run", "limiter", "--bug", "all", "--keep-going",
+        "--budget", "60", "--report-dir", "reports", *extra,
+    ]  # fmt: skip
+    code = _run(*command)
+    if code == 2:
+        return 2
+    if code == 0:
+        print("no failure found: the seeded bugs should have been found", file=sys.stderr)
+        return 1
+    print(
+        "\nReports are in reports/. Open one with:\n"
+        "  .venv/bin/python -m fuzzer show reports/FILE.json              # terminal\n"
+        "  .venv/bin/python -m fuzzer show reports/FILE.json --html r.html  # browser\n"
+        "  .venv/bin/python -m fuzzer replay reports/FILE.json            # replay exactly"
+    )
+    return 0
 
 
 def test(extra: list[str]) -> int:

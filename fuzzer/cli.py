@@ -373,7 +373,7 @@ def _add_run(sub: Any) -> None:
     run.add_argument("--strategy", default=DEFAULT_STRATEGY, choices=STRATEGY_NAMES)
     run.add_argument("--report-dir", default=str(DEFAULT_REPORTS))
     run.add_argument("--database", default=str(DEFAULT_DATABASE), help="directory, or none")
-    run.add_argument("--steps", type=int, default=20, help="rules per example (default 20)")
+    run.add_argument("--steps", type=int, default=50, help="rules per example (default 50)")
     run.add_argument("--shrink-grace", type=float, default=30.0, help="extra seconds to shrink")
     run.add_argument("--keep-going", action="store_true", help="collect distinct failures")
     run.add_argument("--json", action="store_true", help="last line of stdout: a JSON summary")

@@ -1,30 +1,44 @@
-"""Where scheduling decisions come from, and how they are encoded.
+"""Where scheduling decisions come from, and how Hypothesis encodes them.
 
 A *decision point* is a moment where more than one task could run next.  Its
 candidates are listed in a canonical order whose first entry is the *default*:
 the least surprising choice (keep running the task that ran last; failing that,
 first come first served).  A decision is the index of the chosen candidate, so
-``0`` always means "no surprise" and a schedule is a list of small integers.
+``0`` always means "no surprise", a schedule is a list of small integers, and a
+recorded list replays exactly (:class:`RecordedDecisions`).
 
-Encoding for Hypothesis (what makes shrinking mean "fewer preemptions"): one
-integer per decision point, the candidate index, drawn with ``draw_integer``.
-Hypothesis shrinks each integer toward ``0``, so every shrink step that succeeds
-removes a surprise (a preemption, or an out-of-order wake-up) without shifting
-any later choice.  A two-draw "preempt? then whom" encoding was tried first: a
-``True -> False`` shrink leaves the "whom" draw behind, every later choice is
-misread, and shrunk schedules kept one or two needless preemptions.  With a
-single candidate nothing is drawn.  Every exploration policy draws through this
-same encoding; a policy only changes the probabilities (``weights``), never the
-meaning, so shrinking and replay are identical whichever policy found a failure.
+How Hypothesis draws them (:class:`HypothesisDecisions`) is chosen for
+shrinking.  Drawing one index per decision point in the order the points occur
+ties every decision to a *position* in the run: delete one operation and every
+later decision slides onto a different task, so Hypothesis cannot delete
+operations from a failing schedule (the weakness fast-check's scheduler has).
+Instead each task carries a *plan*, drawn once, where the task is born (inside
+the rule that spawned it, so deleting the rule deletes the plan too):
+
+- ``preempt_after``: the task's own step counts after which it yields to
+  another runnable task (a preemption); shrinks to "never";
+- ``priority``: who runs first when the default would be first come, first
+  served (after a task blocks or exits, or when timers fire together), and who
+  takes over after a preemption; shrinks to 0 (all equal: first come, first
+  served).
+
+A schedule is then a function of the plans, and a failing schedule shrinks by
+deleting operations, dropping preemptions and levelling priorities, each one
+choice at a time.  Exploration policies (:mod:`strategies.schedules`) only bias
+the probabilities of these draws, never their meaning.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from hypothesis.control import current_build_context
+
+MAX_PRIORITY = 7
+MAX_PREEMPTIONS = 3  # per task
+MAX_GAP = 15  # steps between two preemptions of one task
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +47,7 @@ class Candidate:
 
     index: int  # spawn order among the run's user tasks: stable across replays
     name: str
+    steps: int = 0  # steps this task has run so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,34 +56,42 @@ class DecisionPoint:
 
     step: int
     candidates: tuple[Candidate, ...]
-    continuing: bool  # candidates[0] is the task that ran the previous step
+    continuing: bool  # candidates[0] ran the previous step and could go on
 
 
 @dataclass(frozen=True, slots=True)
-class Bias:
-    """How a policy would like the next decision to go.
+class PlanBias:
+    """How a policy would like a task's plan to be drawn (``None``: no preference).
 
-    ``p_preempt`` is the probability of leaving the continuing task; ``favourite``
-    the candidate index the policy prefers (``None``: no preference).
+    Each preference becomes a weight on that value in Hypothesis's draw; the
+    other values stay possible, so shrinking and replay are unaffected.
     """
 
-    p_preempt: float = 0.5
-    favourite: int | None = None
+    priority: int | None = None
+    preemptions: int | None = None
+    gap: int | None = None
+    strength: float = 0.8  # probability mass on each preferred value
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPlan:
+    priority: int = 0
+    preempt_after: frozenset[int] = frozenset()
 
 
 class SchedulePolicy:
-    """An exploration policy: biases decisions, never changes their encoding.
+    """An exploration policy: biases plans, never changes their encoding.
 
-    The default policy is Hypothesis's own: no preference at all.
+    The base policy is Hypothesis's own distribution, with no preference.
     """
 
     name = "hypothesis"
 
-    def bias(self, point: DecisionPoint) -> Bias:
-        return Bias()
+    def plan_bias(self, candidate: Candidate) -> PlanBias:
+        return PlanBias()
 
-    def observe(self, point: DecisionPoint, choice: int) -> None:
-        """Called after every decision, so stateful policies can update."""
+    def planned(self, candidate: Candidate, plan: TaskPlan) -> None:
+        """Called with every plan drawn, so stateful policies can keep count."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -77,11 +100,17 @@ class SchedulePolicy:
 class DecisionSource(Protocol):
     """Anything that can answer decision points: Hypothesis, or a recording."""
 
+    def introduce(self, candidate: Candidate) -> None:
+        """A task was just spawned by the driving code (outside the run loop)."""
+
     def decide(self, point: DecisionPoint) -> int: ...
 
 
 class DefaultDecisions:
     """Always the default: the schedule with no surprises."""
+
+    def introduce(self, candidate: Candidate) -> None:
+        pass
 
     def decide(self, point: DecisionPoint) -> int:
         return 0
@@ -100,6 +129,9 @@ class RecordedDecisions:
         self._decisions = list(decisions)
         self._position = 0
         self.diverged_at: int | None = None
+
+    def introduce(self, candidate: Candidate) -> None:
+        pass
 
     def decide(self, point: DecisionPoint) -> int:
         if self._position >= len(self._decisions):
@@ -122,41 +154,58 @@ class RecordedDecisions:
             self.diverged_at = point.step
 
 
-_P_MIN, _P_MAX = 0.002, 0.998
-_FAVOURITE_WEIGHT = 0.9
-
-
-def _quantised(p: float) -> float:
-    """Clamp to (0, 1) and round, so Hypothesis never treats a draw as forced."""
-    return round(min(max(p, _P_MIN), _P_MAX), 3)
-
-
+@dataclass
 class HypothesisDecisions:
-    """Draws every decision from the running Hypothesis test case.
+    """Draws each task's plan from the running Hypothesis test case.
 
     The draws go to the same choice sequence as the test's other data (rules,
     arguments), so one shrink pass minimises operations and schedule together.
     Must be used inside a Hypothesis test (``@given`` or a state machine).
     """
 
-    def __init__(self, policy: SchedulePolicy | None = None) -> None:
-        self.policy = policy or SchedulePolicy()
+    policy: SchedulePolicy = field(default_factory=SchedulePolicy)
+    _plans: dict[int, TaskPlan] = field(default_factory=dict, repr=False)
+    _data: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
         self._data = current_build_context().data
 
-    def decide(self, point: DecisionPoint) -> int:
-        bias = self.policy.bias(point)
-        n = len(point.candidates)
-        weights: dict[int, float] = {}
-        if point.continuing:
-            p_preempt = _quantised(bias.p_preempt)
-            weights[0] = 1.0 - p_preempt
-            if bias.favourite:
-                weights[bias.favourite] = p_preempt * _FAVOURITE_WEIGHT
-        elif bias.favourite is not None:
-            weights[bias.favourite] = _FAVOURITE_WEIGHT
-        choice = self._data.draw_integer(0, n - 1, weights=weights or None)
-        self.policy.observe(point, choice)
-        return choice
+    def introduce(self, candidate: Candidate) -> None:
+        if candidate.index not in self._plans:
+            plan = self._draw_plan(self.policy.plan_bias(candidate))
+            self._plans[candidate.index] = plan
+            self.policy.planned(candidate, plan)
 
-    def __repr__(self) -> str:
-        return f"HypothesisDecisions(policy={self.policy!r})"
+    def decide(self, point: DecisionPoint) -> int:
+        for candidate in point.candidates:
+            self.introduce(candidate)
+        if point.continuing:
+            running = point.candidates[0]
+            if running.steps not in self._plans[running.index].preempt_after:
+                return 0
+            return 1 + self._first_by_priority(point.candidates[1:])
+        return self._first_by_priority(point.candidates)
+
+    def _first_by_priority(self, candidates: Sequence[Candidate]) -> int:
+        """Highest priority first; equal priorities keep the canonical order."""
+        best = 0
+        for position, candidate in enumerate(candidates):
+            if self._plans[candidate.index].priority > self._plans[candidates[best].index].priority:
+                best = position
+        return best
+
+    def _draw_plan(self, bias: PlanBias) -> TaskPlan:
+        priority = self._draw(0, MAX_PRIORITY, bias.priority, bias.strength)
+        count = self._draw(0, MAX_PREEMPTIONS, bias.preemptions, bias.strength)
+        points, at = set(), 0
+        for _ in range(count):
+            at += 1 + self._draw(0, MAX_GAP, bias.gap, bias.strength)
+            points.add(at)
+        return TaskPlan(priority, frozenset(points))
+
+    def _draw(self, low: int, high: int, favourite: int | None, strength: float) -> int:
+        weights = None
+        if favourite is not None and low <= favourite <= high:
+            weights = {favourite: round(min(max(strength, 0.01), 0.98), 3)}
+        value: int = self._data.draw_integer(low, high, weights=weights)
+        return value

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from hypothesis import reject
 from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleBasedStateMachine
 
@@ -39,7 +38,17 @@ recent_final_runs: list[FinalRun] = []
 """Final runs recorded since the pytest plugin last cleared this list."""
 
 example_deadline: float | None = None
-"""Past this ``time.perf_counter()`` value machines reject new examples (a budget)."""
+"""Past this ``time.perf_counter()`` value no new example starts (a budget)."""
+
+
+class ExampleBudgetSpent(KeyboardInterrupt):
+    """Raised instead of starting an example once ``example_deadline`` has passed.
+
+    A ``KeyboardInterrupt`` because that is the one exception Hypothesis passes
+    straight through, neither as a failure nor as flakiness; the pytest plugin
+    turns it back into a normal end of the test.
+    """
+
 
 _STEP_INVARIANT = "_fuzzer_step_invariant"
 
@@ -67,6 +76,7 @@ class FinalRun:
     policy: str
     operations: list[str] = field(default_factory=list)
     target: str | None = None  # the registered target name, if the machine declares one
+    rule_spans: list[tuple[int, int]] = field(default_factory=list)  # choices of each rule
 
 
 class TrioStateMachine(RuleBasedStateMachine):
@@ -87,11 +97,12 @@ class TrioStateMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         if example_deadline is not None and time.perf_counter() > example_deadline:
-            reject()  # the budget is spent: let Hypothesis wind down
+            raise ExampleBudgetSpent()
         super().__init__()
         context = current_build_context()
         self._is_final = bool(context.is_final)
         self._data = context.data
+        self._rule_ends: list[int] = []
         policy = self._data.draw(policies(self.exploration))
         self._policy_name = repr(policy)
         self.world = World(
@@ -119,6 +130,13 @@ class TrioStateMachine(RuleBasedStateMachine):
         return {}
 
     # -- machinery ------------------------------------------------------------
+
+    def check_invariants(self, settings: Any, output: Any, runtimes: Any) -> None:
+        """Hypothesis calls this after ``__init__`` and after every rule: we note
+        where each rule's choices end, so a scenario can later be cut by rule."""
+        if self._is_final or self.always_detail:
+            self._rule_ends.append(len(self._data.choices))
+        super().check_invariants(settings, output, runtimes)
 
     def check_step_invariants(self) -> None:
         for name in _step_invariant_names(type(self)):
@@ -159,6 +177,7 @@ class TrioStateMachine(RuleBasedStateMachine):
             policy=self._policy_name,
             operations=[e.label or "" for e in trace.entries if e.kind in ("spawn", "call")],
             target=self.target_name,
+            rule_spans=list(zip(self._rule_ends, self._rule_ends[1:], strict=False)),
         )
         type(self).final_runs.append(run)
         recent_final_runs.append(run)

@@ -12,8 +12,9 @@ same failure still happens, until no single reset works.  The result is
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 Outcome = TypeVar("Outcome")
 
@@ -59,3 +60,42 @@ def _candidates(decisions: list[int], position: int) -> list[list[int]]:
 def _surprises(decisions: Sequence[int]) -> tuple[int, int]:
     """Order schedules by number of non-default decisions, then their total."""
     return (sum(1 for d in decisions if d), sum(decisions))
+
+
+def minimize_scenario(
+    choices: list[Any],
+    rule_spans: list[tuple[int, int]],
+    replay: Callable[[list[Any]], tuple[bool, list[Any], list[tuple[int, int]]]],
+    *,
+    max_replays: int = 300,
+    max_seconds: float = 20.0,
+) -> list[Any]:
+    """Delete whole rules (one to three adjacent at a time) while the failure stays.
+
+    Each task's scheduling plan is drawn inside the rule that spawned it, so a
+    rule's choices can be cut out whole and what remains still means the same
+    thing.  Hypothesis deletes one rule at a time; an operation that only
+    matters together with its neighbour (a waiter and the cancel aimed at it)
+    needs both cut at once, which this pass tries.  ``replay(choices)`` returns
+    whether the same failure happened, and the choices and rule spans the run
+    actually used.
+    """
+    deadline = time.perf_counter() + max_seconds
+    replays = 0
+    current, spans = list(choices), list(rule_spans)
+    improved = True
+    while improved and replays < max_replays and time.perf_counter() < deadline:
+        improved = False
+        for width in (1, 2, 3):
+            for first in reversed(range(len(spans) - width + 1)):
+                start, end = spans[first][0], spans[first + width - 1][1]
+                replays += 1
+                failed, used, used_spans = replay(current[:start] + current[end:])
+                if failed and len(used_spans) < len(spans):
+                    current, spans, improved = used, used_spans, True
+                    break
+                if replays >= max_replays or time.perf_counter() >= deadline:
+                    return current
+            if improved:
+                break
+    return current

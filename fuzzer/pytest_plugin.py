@@ -7,8 +7,9 @@ package is installed.  It adds:
     Hypothesis settings profiles for fuzz tests: ``dev`` quick (deterministic),
     ``ci`` longer (deterministic), ``deep`` long and random.
 ``--fuzz-budget SECONDS``
-    a wall-clock budget per test: once spent, a machine stops starting new
-    examples (they are rejected), so the test ends soon after.
+    a wall-clock budget per test: once spent, a machine starts no new example
+    and the test ends as passed with what it ran (failures found before the
+    budget ran out are reported as usual).
 ``--fuzz-report-dir DIR``
     where reports of failing fuzz tests are written (default ``reports``).
 
@@ -63,6 +64,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     machine.recent_final_runs.clear()
     budget = item.config.getoption("--fuzz-budget")
     machine.example_deadline = None if budget is None else time.perf_counter() + budget
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        yield
+    except machine.ExampleBudgetSpent:
+        return  # the budget ran out before any failure: the test passes
 
 
 @pytest.hookimpl(hookwrapper=True)

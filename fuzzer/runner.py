@@ -8,8 +8,8 @@ recorded for its report.
 Budget: Hypothesis has no wall-clock limit, so the machine's constructor checks
 the clock.  Past the budget it raises ``KeyboardInterrupt``, the one exception
 Hypothesis lets through at once without treating it as a failure or replaying
-it (any other ``BaseException`` raised there is turned into a flakiness error).  A failure found in time is shrunk during a grace period; if the
-grace runs out too, the best example found so far is in the example database
+it (any other ``BaseException`` raised there is turned into a flakiness error).  A failure found in time is shrunk during a grace period (counted from the first failure, with or without a budget); if
+the grace runs out, the best example found so far is in the example database
 (Hypothesis saves failing examples as soon as it finds them and as it shrinks
 them), and it is replayed from there without further shrinking.  Ctrl-C
 (KeyboardInterrupt) is handled the same way: stop, then replay what was saved.
@@ -27,6 +27,8 @@ from hypothesis.database import ExampleDatabase, InMemoryExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
 from fuzzer.machine import FinalRun, TrioStateMachine
+from fuzzer.minimize import minimize_scenario
+from fuzzer.replay import replay_choices
 
 
 @dataclass
@@ -35,10 +37,10 @@ class FuzzConfig:
 
     max_examples: int = 10_000
     budget_seconds: float | None = None  # wall clock; None: only max_examples
-    shrink_grace_seconds: float = 30.0  # extra time to shrink a failure found in budget
+    shrink_grace_seconds: float = 30.0  # time to shrink, from the first failure on
     seed: int | None = None
     strategy: str = "portfolio"
-    steps_per_example: int = 20
+    steps_per_example: int = 50
     database: ExampleDatabase | None = None
     keep_going: bool = False  # collect distinct failures instead of stopping at the first
     shrink: bool = True  # False: stop at the first failure as found (for benchmarks)
@@ -105,10 +107,13 @@ def fuzz_machine(
         outcome.interrupted = not progress.budget_spent
     if (outcome.budget_exhausted or outcome.interrupted) and progress.failing_examples:
         _replay_saved(counted, config, database, progress, outcome)
+    failures = outcome.failures(counted.final_runs)
+    if config.shrink and not outcome.interrupted:
+        failures = [_cut_rules(machine, found) for found in failures]
     return FuzzResult(
         examples=progress.examples,
         seconds=progress.elapsed,
-        failures=outcome.failures(counted.final_runs),
+        failures=failures,
         first_failure_examples=progress.first_failure_examples,
         first_failure_seconds=progress.first_failure_seconds,
         budget_exhausted=outcome.budget_exhausted,
@@ -168,6 +173,29 @@ def _replay_saved(
     progress.soft_deadline = progress.hard_deadline = float("inf")
     progress.stop_requested = progress.budget_spent = False
     _run(machine, config, database, phases=(Phase.explicit, Phase.reuse), outcome=outcome)
+
+
+def _cut_rules(machine: type[TrioStateMachine], found: FoundFailure) -> FoundFailure:
+    """After Hypothesis's shrink, cut out rules it could only remove together."""
+    run = found.run
+    if run.failure is None or len(run.rule_spans) < 2:
+        return found
+    signature = run.failure.signature()
+
+    def replay(choices: list[Any]) -> tuple[bool, list[Any], list[tuple[int, int]]]:
+        result = replay_choices(machine, choices)
+        if result.run is None or result.failure is None:
+            return False, [], []
+        same = result.failure.signature() == signature
+        return same, result.run.choices, result.run.rule_spans
+
+    best = minimize_scenario(run.choices, run.rule_spans, replay)
+    if best == run.choices:
+        return found
+    final = replay_choices(machine, best)
+    if final.run is None or final.failure is None or final.failure.signature() != signature:
+        return found
+    return FoundFailure(final.run, found.error)
 
 
 def _split(error: BaseException) -> list[BaseException]:
@@ -231,14 +259,16 @@ def _counting_subclass(
                 super().teardown()
             finally:
                 if self.world.failure is not None:
-                    _note_failure(progress)
+                    _note_failure(progress, config.shrink_grace_seconds)
 
     Counted.__name__ = Counted.__qualname__ = machine.__name__
     return Counted
 
 
-def _note_failure(progress: Progress) -> None:
+def _note_failure(progress: Progress, shrink_grace: float) -> None:
+    """Count a failing example; the first one starts the shrink clock."""
     progress.failing_examples += 1
     if progress.first_failure_examples is None:
         progress.first_failure_examples = progress.examples
         progress.first_failure_seconds = progress.elapsed
+        progress.hard_deadline = min(progress.hard_deadline, time.perf_counter() + shrink_grace)

@@ -174,7 +174,7 @@ class ControlledScheduler:
             return ordered[0], None, 1
         point = DecisionPoint(
             step=self.step_count,
-            candidates=tuple(Candidate(i.index, i.name) for i in ordered),
+            candidates=tuple(Candidate(i.index, i.name, i.steps) for i in ordered),
             continuing=continuing,
         )
         choice = self.source.decide(point)

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 import trio
 
-from fuzzer.decisions import DecisionSource, DefaultDecisions
+from fuzzer.decisions import Candidate, DecisionSource, DefaultDecisions
 from fuzzer.failures import (
     Deadlock,
     FailureInfo,
@@ -183,8 +183,11 @@ class World:
         """
         self._require_open()
         self.nursery.start_soon(async_fn, *args, name=name)
-        newest = next(reversed(self.scheduler.tasks))
-        self.scheduler.note("spawn", label or name, self.scheduler.tasks[newest])
+        info = self.scheduler.tasks[next(reversed(self.scheduler.tasks))]
+        self.scheduler.note("spawn", label or name, info)
+        # The task's scheduling plan is drawn here, inside the driving code's own
+        # operation, so that deleting the operation deletes the plan with it.
+        self.scheduler.source.introduce(Candidate(info.index, info.name, 0))
 
     def call(self, fn: Callable[..., T], *args: object, label: str | None = None) -> T:
         """Run ``fn(*args)`` inside the world as one step of the driver task.

@@ -142,14 +142,18 @@ class LimiterMachine(TrioStateMachine):
         client.cancelled = scope.cancelled_caught
 
     def _on_settle(self, client: Client, grant: Grant) -> None:
-        self.model.settled(client, grant, self.limiter.stats().tokens)
-        behaviour = client.behaviour
+        self.model.settled(client, grant, self.limiter.stats().refilled)
+        # A callback that acquires again asks for the same cost: a client that
+        # repeats its request (as the article's handler does).
+        behaviour, cost = client.behaviour, client.cost
+        if client.invalid or not isinstance(cost, int):
+            return  # a call the limiter should have refused: nothing to repeat
         if behaviour == "acquire_on_grant" and grant.acquired:
-            self._submit(1)
+            self._submit(cost)
         elif behaviour == "try_on_grant" and grant.acquired:
-            self._try_acquire(1)
+            self._try_acquire(cost)
         elif behaviour == "acquire_on_end" and not grant.acquired:
-            self._submit(1)
+            self._submit(cost)
         elif behaviour == "stop_on_settle":
             self._stop()
 
@@ -160,7 +164,7 @@ class LimiterMachine(TrioStateMachine):
 
     def _try_acquire(self, cost: int) -> None:
         if self.limiter.try_acquire(cost):
-            self.model.took(cost, self.limiter.stats().tokens)
+            self.model.took(cost, self.limiter.stats().refilled)
 
     def _cancel(self, client: Client) -> None:
         client.cancel_requested = True

@@ -103,20 +103,26 @@ class LimiterModel:
         client.arrival = self.arrivals
         self.arrivals += 1
 
-    def settled(self, client: Client, grant: Grant, tokens_now: int) -> None:
-        """``on_settle`` was called; check fairness at the moment of a grant (I5)."""
-        client.settles.append(grant)
-        if not grant.acquired or len(client.settles) > 1:
-            if grant.acquired:
-                self.granted_cost += _cost(client)
-            return
-        self.granted_cost += _cost(client)
-        self._check_no_older_fitting(client, tokens_now + _cost(client))
+    def settled(self, client: Client, grant: Grant, refilled: int) -> None:
+        """``on_settle`` was called; check fairness at the moment of a grant (I5).
 
-    def took(self, cost: int, tokens_now: int) -> None:
+        ``refilled`` is the limiter's refill total now; the tokens available
+        before this grant follow from the model's own books (I1), not from the
+        limiter's count, which a bug may have changed already.
+        """
+        client.settles.append(grant)
+        if not grant.acquired:
+            return
+        available = self.initial + refilled - self.granted_cost
+        self.granted_cost += _cost(client)
+        if len(client.settles) == 1:
+            self._check_no_older_fitting(client, available)
+
+    def took(self, cost: int, refilled: int) -> None:
         """``try_acquire(cost)`` returned True."""
+        available = self.initial + refilled - self.granted_cost
         self.granted_cost += cost
-        self._check_no_older_fitting(None, tokens_now + cost)
+        self._check_no_older_fitting(None, available)
 
     def started(self, now: float) -> None:
         if self.started_at is None and self.stopped_at is None:

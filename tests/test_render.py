@@ -1,6 +1,7 @@
 """Rendering reports: terminal text, self-contained HTML, pytest regression snippets.
 
-Uses the real sample report (``docs/sample-report.json``) and reports built here
+Uses a real report kept as a fixture (``tests/data/sample-report.json``: B04 on
+the seeded limiter), a report fuzzed afresh for replaying, and reports built here
 with hostile strings everywhere the code under test controls text.  The browser
 test opens the HTML in headless Chromium (installed by
 ``tools/ensure_chromium.sh`` when missing) and fails, never skips, without it.
@@ -30,7 +31,7 @@ from fuzzer.report import Report, encode_choices, load_report
 from fuzzer.trace import Trace, TraceEntry
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "docs" / "sample-report.json"
+SAMPLE = ROOT / "tests" / "data" / "sample-report.json"
 ENSURE_CHROMIUM = ROOT / "tools" / "ensure_chromium.sh"
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -293,12 +294,34 @@ def test_pytest_snippet_for_sample(sample: Report) -> None:
     assert "I2 bounds" in source
 
 
-def test_pytest_snippet_replays_the_failure(sample: Report) -> None:
+def test_pytest_snippet_replays_the_failure(fresh_report: Report) -> None:
     namespace: dict[str, Any] = {}
-    exec(compile(render_pytest(sample), "<generated>", "exec"), namespace)
+    exec(compile(render_pytest(fresh_report), "<generated>", "exec"), namespace)
     (name,) = [k for k in namespace if k.startswith("test_")]
-    with pytest.raises(AssertionError, match="still fails at step 5: I2 bounds"):
-        namespace[name]()  # the seeded bug B04 is still there
+    step = fresh_report.failure.step
+    with pytest.raises(AssertionError, match=f"still fails at step {step}: I6 timing contract"):
+        namespace[name]()  # the seeded bug B10 is still there
+
+
+@pytest.fixture(scope="module")
+def fresh_report() -> Report:
+    """A report fuzzed now, so its choices replay on the current engine."""
+    from fuzzer.report import report_from_run
+    from fuzzer.runner import FuzzConfig, fuzz_machine
+    from targets.limiter_machine import limiter_machine
+
+    result = fuzz_machine(
+        limiter_machine(frozenset({"B10"})),
+        FuzzConfig(max_examples=500, seed=1, steps_per_example=20),
+    )
+    return report_from_run(
+        result.failures[0].run,
+        target="limiter",
+        seed=1,
+        strategy="portfolio",
+        examples_to_failure=result.first_failure_examples,
+        seconds_to_failure=result.first_failure_seconds,
+    )
 
 
 def test_pytest_snippet_with_hostile_strings() -> None:

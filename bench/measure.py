@@ -1,0 +1,94 @@
+"""One measurement: fuzz the seeded limiter with one bug on, until the first failure.
+
+Used by every benchmark table.  ``examples`` and ``seconds`` count up to the
+first failing example, before shrinking; ``size`` is the shrunk scenario when
+``shrink`` is on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fuzzer.machine import FinalRun
+from fuzzer.runner import FuzzConfig, fuzz_machine
+from targets.limiter_machine import limiter_machine
+
+END_OF_RUN = "[end of run]"
+
+
+@dataclass(frozen=True)
+class ScenarioSize:
+    """A shrunk scenario's size in the terms of the spec's triggers."""
+
+    operations: int
+    time_advances: int
+    decisions: int
+    scheduler_steps: int
+
+    @property
+    def total(self) -> int:
+        return self.operations + self.time_advances + self.decisions
+
+
+@dataclass(frozen=True)
+class Measurement:
+    bug: str
+    strategy: str
+    seed: int
+    found: bool
+    examples: int | None
+    seconds: float | None
+    invariant: str | None = None
+    size: ScenarioSize | None = None
+
+
+def scenario_size(run: FinalRun) -> ScenarioSize:
+    """Operations (not counting the harness's final stop), time moves and surprises.
+
+    Only what happened up to the failing step counts.
+    """
+    last = run.failure.step if run.failure is not None else None
+    entries = [e for e in run.trace.entries if last is None or e.step <= last]
+    operations = sum(
+        1
+        for e in entries
+        if e.kind in ("spawn", "call") and not (e.label or "").endswith(END_OF_RUN)
+    )
+    time_advances = sum(1 for e in entries if e.kind == "time")
+    steps = sum(1 for e in entries if e.kind == "step")
+    return ScenarioSize(operations, time_advances, sum(1 for d in run.decisions if d), steps)
+
+
+def find_bug(
+    bug: str,
+    strategy: str,
+    seed: int,
+    *,
+    max_examples: int = 20_000,
+    budget: float = 60.0,
+    shrink: bool = False,
+) -> Measurement:
+    """Fuzz the limiter with ``bug`` alone until its first failure (or the budget)."""
+    machine = limiter_machine(frozenset({bug}) if bug != "correct" else frozenset())
+    config = FuzzConfig(
+        max_examples=max_examples,
+        budget_seconds=budget,
+        shrink_grace_seconds=budget,
+        seed=seed,
+        strategy=strategy,
+        shrink=shrink,
+    )
+    result = fuzz_machine(machine, config)
+    if not result.failures:
+        return Measurement(bug, strategy, seed, False, None, None)
+    run = result.failures[0].run
+    return Measurement(
+        bug,
+        strategy,
+        seed,
+        True,
+        result.first_failure_examples,
+        result.first_failure_seconds,
+        run.failure.title if run.failure else None,
+        scenario_size(run) if shrink else None,
+    )
