@@ -18,6 +18,7 @@ in :attr:`TrioStateMachine.final_runs`, for reports.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -103,6 +104,7 @@ class TrioStateMachine(RuleBasedStateMachine):
         self._is_final = bool(context.is_final)
         self._data = context.data
         self._rule_ends: list[int] = []
+        self._settle_rule_switches()
         policy = self._data.draw(policies(self.exploration))
         self._policy_name = repr(policy)
         self.world = World(
@@ -113,6 +115,25 @@ class TrioStateMachine(RuleBasedStateMachine):
         self.setup_world()
         self.world.checks = self.check_step_invariants
         self.world.scheduler.snapshot = self.snapshot
+
+    def _settle_rule_switches(self) -> None:
+        """Draw Hypothesis's swarm-testing switches for every rule now.
+
+        Hypothesis turns rules on and off per test case ("swarm testing"),
+        drawing each switch lazily the first time a step looks at that rule; the
+        draw then sits in that step's choices, and cutting the step out shifts
+        it onto a later one.  Drawing all switches up front keeps each rule's
+        choices to itself, so whole rules can be cut from a failing scenario.
+        (Relies on ``RuleStrategy.enabled_rules_strategy``; without it, nothing
+        happens and scenario cutting is merely less effective.)
+        """
+        strategy = getattr(self, "_rules_strategy", None)
+        switches = getattr(strategy, "enabled_rules_strategy", None)
+        if strategy is None or switches is None:
+            return
+        flags = self._data.draw(switches)
+        for rule in strategy.rules:
+            flags.is_enabled(rule.function.__name__)
 
     # -- hooks for subclasses ---------------------------------------------
 
@@ -165,6 +186,9 @@ class TrioStateMachine(RuleBasedStateMachine):
                 self.world.failure = _final_failure(exc, self.world)
             raise
 
+    def _rule_spans(self) -> list[tuple[int, int]]:
+        return _spans(self._rule_ends, len(self._data.choices))
+
     def _record_final_run(self) -> None:
         trace = self.world.trace
         run = FinalRun(
@@ -177,10 +201,17 @@ class TrioStateMachine(RuleBasedStateMachine):
             policy=self._policy_name,
             operations=[e.label or "" for e in trace.entries if e.kind in ("spawn", "call")],
             target=self.target_name,
-            rule_spans=list(zip(self._rule_ends, self._rule_ends[1:], strict=False)),
+            rule_spans=self._rule_spans(),
         )
         type(self).final_runs.append(run)
         recent_final_runs.append(run)
+
+
+def _spans(ends: list[int], total: int) -> list[tuple[int, int]]:
+    """Rule spans from the choice counts noted after setup and after each rule;
+    the last span (the rule that failed, or the end of the run) runs to the end."""
+    bounds = [*ends, total] if ends and total > ends[-1] else ends
+    return list(itertools.pairwise(bounds))
 
 
 def _final_failure(exc: BaseException, world: World) -> FailureInfo:

@@ -43,8 +43,14 @@ class ReplayResult:
         )
 
 
-def replay_choices(machine: type[TrioStateMachine], choices: list[Any]) -> ReplayResult:
-    """Run ``machine`` once on exactly ``choices``; never raises for a failure."""
+def replay_choices(
+    machine: type[TrioStateMachine], choices: list[Any], *, pad: bool = True
+) -> ReplayResult:
+    """Run ``machine`` once on exactly ``choices``; never raises for a failure.
+
+    ``pad`` appends simple choices so a run that takes a longer path (changed
+    code) does not run out of data; without it such a run is discarded.
+    """
 
     class Replayed(machine):  # type: ignore[valid-type, misc]
         always_detail = True
@@ -53,7 +59,7 @@ def replay_choices(machine: type[TrioStateMachine], choices: list[Any]) -> Repla
     def factory() -> TrioStateMachine:
         return Replayed()
 
-    blob = encode_failure([*choices, *([0] * _PADDING)])
+    blob = encode_failure([*choices, *([0] * (_PADDING if pad else 0))])
     factory._hypothesis_internal_use_reproduce_failure = (  # type: ignore[attr-defined]
         hypothesis.__version__,
         blob,

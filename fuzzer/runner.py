@@ -183,7 +183,7 @@ def _cut_rules(machine: type[TrioStateMachine], found: FoundFailure) -> FoundFai
     signature = run.failure.signature()
 
     def replay(choices: list[Any]) -> tuple[bool, list[Any], list[tuple[int, int]]]:
-        result = replay_choices(machine, choices)
+        result = replay_choices(machine, choices, pad=False)
         if result.run is None or result.failure is None:
             return False, [], []
         same = result.failure.signature() == signature
@@ -192,7 +192,7 @@ def _cut_rules(machine: type[TrioStateMachine], found: FoundFailure) -> FoundFai
     best = minimize_scenario(run.choices, run.rule_spans, replay)
     if best == run.choices:
         return found
-    final = replay_choices(machine, best)
+    final = replay_choices(machine, best, pad=False)
     if final.run is None or final.failure is None or final.failure.signature() != signature:
         return found
     return FoundFailure(final.run, found.error)
