@@ -112,7 +112,13 @@ class TrioStateMachine(RuleBasedStateMachine):
             detail=self._is_final or self.always_detail,
             budget=self.budget,
         )
-        self.setup_world()
+        try:
+            self.setup_world()
+        except BaseException:
+            # Hypothesis calls teardown() only on a machine that was built: a
+            # setup that fails (or runs out of data) must not leave its run open.
+            self.world.close()
+            raise
         self.world.checks = self.check_step_invariants
         self.world.scheduler.snapshot = self.snapshot
 

@@ -68,7 +68,7 @@ def minimize_scenario(
     replay: Callable[[list[Any]], tuple[bool, list[Any], list[tuple[int, int]]]],
     *,
     max_replays: int = 300,
-    max_seconds: float = 20.0,
+    max_seconds: float = 10.0,
 ) -> list[Any]:
     """Delete whole rules (one to three adjacent at a time) while the failure stays.
 
