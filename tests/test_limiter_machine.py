@@ -5,10 +5,18 @@ what the assertions depend on."""
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import pytest
 
-from bench.measure import find_bug, scenario_size
-from fuzzer.runner import FuzzConfig, fuzz_machine
+from bench.measure import scenario_size
+from fuzzer.cli import replay_and_compare
+from fuzzer.registry import get_target
+from fuzzer.render_html import render_html
+from fuzzer.render_text import render_text_to_str
+from fuzzer.report import load_report, report_from_run, write_report
+from fuzzer.runner import FuzzConfig, FuzzResult, fuzz_machine
 from targets.bugs import BUGS, TRIGGER_SIZES
 from targets.limiter_machine import limiter_machine
 
@@ -30,14 +38,45 @@ def invariant_id(title: str | None) -> str:
     return title.split()[0]
 
 
+@functools.cache
+def first_failure(bug: str) -> FuzzResult:
+    """The first failure found for ``bug`` (unshrunk), trying seeds in order."""
+    for seed in seeds_for(bug):
+        config = FuzzConfig(max_examples=1500, budget_seconds=60, seed=seed, shrink=False)
+        result = fuzz_machine(limiter_machine(frozenset({bug})), config)
+        if result.failures:
+            return result
+    raise AssertionError(f"{bug} not found with seeds {seeds_for(bug)}")
+
+
 @pytest.mark.parametrize("bug", sorted(BUGS))
 def test_each_seeded_bug_is_found_and_breaks_the_invariant_the_spec_names(bug: str) -> None:
-    for seed in seeds_for(bug):
-        found = find_bug(bug, "portfolio", seed, max_examples=1500, budget=60)
-        if found.found:
-            break
-    assert found.found, f"{bug} not found with seeds {seeds_for(bug)}"
-    assert invariant_id(found.invariant) in BUGS[bug].invariants, found.invariant
+    failure = first_failure(bug).failures[0].run.failure
+    assert failure is not None
+    assert invariant_id(failure.title) in BUGS[bug].invariants, failure.message
+
+
+@pytest.mark.parametrize("bug", sorted(BUGS))
+def test_each_bug_gives_a_report_that_renders_and_replays_only_on_the_buggy_code(
+    bug: str, tmp_path: Path
+) -> None:
+    result = first_failure(bug)
+    report = report_from_run(
+        result.failures[0].run,
+        target="limiter",
+        seed=result.seed,
+        strategy="portfolio",
+        examples_to_failure=result.first_failure_examples,
+        seconds_to_failure=result.first_failure_seconds,
+    )
+    loaded = load_report(write_report(report, tmp_path))
+    assert loaded.failure.title in render_text_to_str(loaded)
+    assert 'id="violation"' in render_html(loaded)
+    target = get_target("limiter")
+    seeded, verdict = replay_and_compare(loaded, target, {"bugs": [bug]})
+    assert seeded, verdict
+    correct, verdict = replay_and_compare(loaded, target, {"bugs": []})
+    assert not correct, verdict
 
 
 def test_the_correct_limiter_shows_no_failure() -> None:
