@@ -100,7 +100,7 @@ def _fuzz(
 ) -> FuzzResult:
     machine = target.machine(parameters)
     reporter = _ProgressLine(enabled=show_progress and sys.stderr.isatty())
-    with _graceful_interrupts() as progress_slot:
+    with _GracefulInterrupts() as progress_slot:
 
         def on_example(progress: Progress) -> None:
             progress_slot.attach(progress)
@@ -229,7 +229,7 @@ class _ProgressSlot:
         self.progress = progress
 
 
-class _graceful_interrupts:
+class _GracefulInterrupts:
     """First Ctrl-C / SIGTERM: stop after the current example, keep everything found.
 
     A second one interrupts at once (KeyboardInterrupt), which the runner also

@@ -28,7 +28,7 @@ from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleBasedStateMachine
 
 from fuzzer.decisions import HypothesisDecisions
-from fuzzer.failures import FailureInfo
+from fuzzer.failures import FailureInfo, describe
 from fuzzer.trace import Trace
 from fuzzer.world import Budget, World
 from strategies.schedules import DEFAULT_STRATEGY, policies
@@ -221,8 +221,6 @@ def _spans(ends: list[int], total: int) -> list[tuple[int, int]]:
 
 
 def _final_failure(exc: BaseException, world: World) -> FailureInfo:
-    from fuzzer.failures import describe
-
     return describe(exc, "invariant", world.scheduler.step_count, None)
 
 

@@ -9,7 +9,6 @@ mechanism, with the detailed trace on, and compares the outcome with the report.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -78,11 +77,8 @@ def replay_choices(
     return ReplayResult(run, None if run is None else run.failure)
 
 
-def replay_report(
-    report: Report, machine: type[TrioStateMachine], parameters: Mapping[str, Any] | None = None
-) -> ReplayResult:
+def replay_report(report: Report, machine: type[TrioStateMachine]) -> ReplayResult:
     """Replay ``report`` on ``machine`` (built for the report's or other parameters)."""
-    del parameters  # the machine is already built for them
     return replay_choices(machine, report.choices)
 
 

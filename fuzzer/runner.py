@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import ExampleDatabase, InMemoryExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -152,7 +152,7 @@ def _run(
         suppress_health_check=list(HealthCheck),
         phases=phases,
         print_blob=False,
-        verbosity=_quiet(),
+        verbosity=Verbosity.quiet,
     )
     machine.final_runs.clear()
     test = _factory(machine, config.seed)
@@ -202,12 +202,6 @@ def _split(error: BaseException) -> list[BaseException]:
     if isinstance(error, BaseExceptionGroup):
         return list(error.exceptions)
     return [error]
-
-
-def _quiet() -> Any:
-    from hypothesis import Verbosity
-
-    return Verbosity.quiet
 
 
 def _factory(machine: type[TrioStateMachine], seed: int | None) -> Any:
