@@ -134,39 +134,7 @@ def test_an_interrupt_stops_quickly_and_keeps_what_was_found(
     assert all((tmp_path / f["report"]).is_file() for f in failures)
 
 
-USER_TARGET = '''
-import trio
-from hypothesis.stateful import rule
-
-from fuzzer.machine import TrioStateMachine
-from fuzzer.registry import Target
-
-
-class CounterMachine(TrioStateMachine):
-    """A counter incremented by racing tasks with a read-yield-write."""
-
-    target_name = "counter"
-
-    def setup_world(self) -> None:
-        self.count = 0
-        self.expected = 0
-
-    @rule()
-    def increment(self) -> None:
-        self.expected += 1
-        self.world.spawn(self._increment, name="increment")
-
-    async def _increment(self) -> None:
-        seen = self.count
-        await trio.sleep(0)
-        self.count = seen + 1
-
-    def check_final(self) -> None:
-        assert self.count == self.expected, f"lost update: {self.count} != {self.expected}"
-
-
-TARGET = Target("counter", "a racy counter", build=lambda parameters: CounterMachine)
-'''
+USER_TARGET = (Path(__file__).parent / "counter_machine.py").read_text()
 
 
 def user_project(tmp_path: Path) -> Path:

@@ -2,43 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-MACHINES = """
-import trio
-from hypothesis.stateful import rule
-
-from fuzzer.machine import TrioStateMachine
-
-
-class CounterMachine(TrioStateMachine):
-    def setup_world(self) -> None:
-        self.count = 0
-        self.expected = 0
-
-    @rule()
-    def increment(self) -> None:
-        self.expected += 1
-        self.world.spawn(self._increment, name="increment")
-
-    async def _increment(self) -> None:
-        seen = self.count
-        await trio.sleep(0)
-        self.count = seen + 1
-
-    def check_final(self) -> None:
-        assert self.count == self.expected, f"lost update: {self.count} != {self.expected}"
-
-
-class SafeCounterMachine(CounterMachine):
-    async def _increment(self) -> None:
-        await trio.sleep(0)
-        self.count += 1
-
-
-TestRacyCounter = CounterMachine.TestCase
-TestSafeCounter = SafeCounterMachine.TestCase
-"""
+MACHINES = (Path(__file__).parent / "counter_machine.py").read_text() + (
+    "\nTestRacyCounter = CounterMachine.TestCase\nTestSafeCounter = SafeCounterMachine.TestCase\n"
+)
 
 
 def test_a_failing_fuzz_test_shows_the_timeline_and_the_report_path(
@@ -51,7 +21,7 @@ def test_a_failing_fuzz_test_shows_the_timeline_and_the_report_path(
         [
             "*fuzzer: shrunk failure*",
             "*lost update*",
-            "*report: reports*countermachine*.json*",
+            "*report: reports*counter-*.json*",
         ]
     )
     reports = list((pytester.path / "reports").glob("*.json"))
