@@ -17,6 +17,7 @@ them), and it is replayed from there without further shrinking.  Ctrl-C
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import ExampleDatabase, InMemoryExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
+from fuzzer.failures import FailureInfo
 from fuzzer.machine import FinalRun, TrioStateMachine
 from fuzzer.minimize import minimize_scenario
 from fuzzer.replay import replay_choices
@@ -110,6 +112,7 @@ def fuzz_machine(
     failures = outcome.failures(counted.final_runs)
     if config.shrink and not outcome.interrupted:
         failures = [_cut_rules(machine, found) for found in failures]
+    failures = [_check_determinism(machine, found) for found in failures]
     return FuzzResult(
         examples=progress.examples,
         seconds=progress.elapsed,
@@ -196,6 +199,40 @@ def _cut_rules(machine: type[TrioStateMachine], found: FoundFailure) -> FoundFai
     if final.run is None or final.failure is None or final.failure.signature() != signature:
         return found
     return FoundFailure(final.run, found.error)
+
+
+def _check_determinism(machine: type[TrioStateMachine], found: FoundFailure) -> FoundFailure:
+    """Run the failing choices once more; a different trace is its own failure.
+
+    The same choices must give the same run, step for step.  When they do not,
+    the code under test depends on something the scheduler does not control
+    (the real clock, an unseeded random, real I/O): replays and shrinking cannot
+    be trusted, and that is reported instead, naming the first step that differs.
+    """
+    run = found.run
+    if run.failure is None:
+        return found
+    again = replay_choices(machine, run.choices, pad=False).run
+    if again is None:
+        return found
+    index = run.trace.first_difference(again.trace)
+    if index is None:
+        return found
+    entries = run.trace.entries
+    step = entries[min(index, len(entries) - 1)].step if entries else 0
+    failure = FailureInfo(
+        kind="nondeterminism",
+        title="Nondeterminism",
+        message=(
+            f"two runs of the same choices differ from step {step} on (trace entry "
+            f"{index}): the code under test reads something the scheduler does not "
+            f"control (real clock, unseeded random, I/O). First run: {run.failure.title}: "
+            f"{run.failure.message}"
+        ),
+        step=step,
+        task=entries[index].task_name if index < len(entries) else None,
+    )
+    return FoundFailure(dataclasses.replace(run, failure=failure), found.error)
 
 
 def _split(error: BaseException) -> list[BaseException]:

@@ -183,3 +183,61 @@ def test_ci_job_fuzzes_every_target_writes_junit_and_fails_on_a_new_failure(
     again = fuzzer("ci", "--budget", "8", "--seed", "2", cwd=project)
     assert again.returncode == 1
     assert "FAILED   replay counter-" in again.stdout  # the known failure is replayed first
+
+
+def _valid_report(tmp_path: Path) -> Path:
+    result = fuzzer(
+        "run", "limiter", "--bug", "B10", "--seed", "1", "--max-examples", "300",
+        "--database", "none", "--report-dir", "out", "--steps", "20", "--json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    report = last_json(result.stdout)["failures"][0]["report"]  # type: ignore[index]
+    return tmp_path / str(report)
+
+
+def test_bad_reports_give_one_line_and_exit_2(tmp_path: Path) -> None:
+    good = _valid_report(tmp_path)
+    text = good.read_text()
+    data = json.loads(text)
+    cases = {
+        "truncated.json": text[: len(text) // 2],
+        "not-json.json": "this is not a report",
+        "wrong-version.json": json.dumps({**data, "format_version": 99}),
+        "tampered.json": json.dumps({**data, "decisions": [*data["decisions"], 1]}),
+        "unknown-target.json": _resealed({**data, "target": "nosuch"}),
+    }
+    expected = {
+        "truncated.json": "not valid JSON",
+        "not-json.json": "not valid JSON",
+        "wrong-version.json": "unsupported report format_version 99",
+        "tampered.json": "checksum mismatch",
+        "unknown-target.json": "unknown target 'nosuch'",
+    }
+    for name, content in cases.items():
+        (tmp_path / name).write_text(content)
+        for command in ("show", "replay"):
+            result = fuzzer(command, name, cwd=tmp_path)
+            assert result.returncode == 2, (name, command, result.stdout, result.stderr)
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and expected[name] in lines[0], (name, command, lines)
+
+
+def _resealed(data: dict[str, object]) -> str:
+    """A report edited and given a matching checksum (a well-formed but foreign report)."""
+    from fuzzer.report import _checksum
+
+    data = {k: v for k, v in data.items() if k != "checksum"}
+    return json.dumps({**data, "checksum": _checksum(data)})
+
+
+def test_replay_exit_codes_on_the_seeded_and_the_correct_limiter(tmp_path: Path) -> None:
+    report = _valid_report(tmp_path)
+    seeded = fuzzer("replay", str(report), cwd=tmp_path)
+    assert seeded.returncode == 1 and "reproduced" in seeded.stdout
+    fixed = fuzzer("replay", str(report), "--bug", "none", cwd=tmp_path)
+    assert fixed.returncode == 0 and "not reproduced" in fixed.stdout
+    shown = fuzzer("show", str(report), cwd=tmp_path)
+    assert shown.returncode == 0 and "I6 timing contract" in shown.stdout
+    html = fuzzer("show", str(report), "--html", "r.html", cwd=tmp_path)
+    assert html.returncode == 0 and 'id="violation"' in (tmp_path / "r.html").read_text()

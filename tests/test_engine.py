@@ -146,3 +146,29 @@ def test_divergence_from_a_recording_is_detected() -> None:
     source = RecordedDecisions([5, 5, 5])  # more candidates than the program ever has
     run_program(programs.check_then_act, source)
     assert source.diverged_at is not None
+
+
+def test_code_that_reads_the_real_clock_is_reported_as_nondeterministic() -> None:
+    import time
+
+    from fuzzer.runner import FuzzConfig, fuzz_machine
+    from tests.counter_machine import CounterMachine
+
+    class ClockReadingCounter(CounterMachine):
+        def snapshot(self) -> dict[str, object]:
+            return {"count": self.count, "read_at": time.perf_counter_ns()}
+
+    result = fuzz_machine(ClockReadingCounter, FuzzConfig(max_examples=200, seed=1))
+    assert result.failures
+    failure = result.failures[0].run.failure
+    assert failure is not None and failure.kind == "nondeterminism"
+    assert "lost update" in failure.message and "differ from step" in failure.message
+
+
+def test_a_deterministic_failure_is_not_flagged() -> None:
+    from fuzzer.runner import FuzzConfig, fuzz_machine
+    from tests.counter_machine import CounterMachine
+
+    result = fuzz_machine(CounterMachine, FuzzConfig(max_examples=200, seed=1))
+    failure = result.failures[0].run.failure
+    assert failure is not None and failure.kind == "invariant"
