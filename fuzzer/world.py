@@ -52,7 +52,7 @@ class Budget:
 
     max_steps: int = 20_000  # scheduler steps per run
     max_time: float = 1e6  # virtual seconds settle() may move through
-    step_seconds: float = 5.0  # wall-clock seconds one step may take
+    step_seconds: float = 5.0  # CPU seconds one step may take
 
 
 @dataclass(slots=True)
@@ -75,9 +75,11 @@ class _Call:
 class _Watchdog:
     """Interrupts a task that runs one step for longer than the budget allows.
 
-    A periodic SIGALRM; the handler raises :class:`StepTimeout` only when the same
-    pass is still running as at the previous tick, which is then inside the task's
-    own code.  Only in the main thread (signals are delivered there).
+    A periodic timer on the process's own CPU time (``ITIMER_VIRTUAL``, so a
+    loaded machine that merely descheduled us never trips it); the handler raises
+    :class:`StepTimeout` only when the same pass is still running as at the
+    previous tick, which is then inside the task's own code.  Only in the main
+    thread (signals are delivered there).
     """
 
     seconds: float
@@ -90,14 +92,14 @@ class _Watchdog:
     def arm(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
-        self._previous = signal.signal(signal.SIGALRM, self._tick)
-        signal.setitimer(signal.ITIMER_REAL, self.seconds, self.seconds)
+        self._previous = signal.signal(signal.SIGVTALRM, self._tick)
+        signal.setitimer(signal.ITIMER_VIRTUAL, self.seconds, self.seconds)
         self._armed = True
 
     def disarm(self) -> None:
         if self._armed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._previous)
+            signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+            signal.signal(signal.SIGVTALRM, self._previous)
             self._armed = False
 
     def _tick(self, signum: int, frame: types.FrameType | None) -> None:
@@ -288,6 +290,7 @@ class World:
             for _ in range(10_000):
                 if self.scheduler.run.done:
                     break
+                self._watchdog.serial += 1
                 self._watchdog.in_pass = True
                 self.scheduler.step()
                 self._watchdog.in_pass = False
