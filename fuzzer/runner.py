@@ -18,6 +18,7 @@ them), and it is replayed from there without further shrinking.  Ctrl-C
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class Progress:
     hard_deadline: float = float("inf")
     stop_requested: bool = False
     budget_spent: bool = False
+    round_failures: int = 0  # failing examples in the current Hypothesis run
 
     @property
     def elapsed(self) -> float:
@@ -100,29 +102,75 @@ def fuzz_machine(
         progress.hard_deadline = progress.soft_deadline + config.shrink_grace_seconds
     database = config.database if config.database is not None else InMemoryExampleDatabase()
     counted = _counting_subclass(machine, progress, config, on_example)
-    outcome = _Outcome()
-    try:
-        phases = tuple(Phase) if config.shrink else (Phase.explicit, Phase.reuse, Phase.generate)
-        _run(counted, config, database, phases=phases, outcome=outcome)
-    except KeyboardInterrupt:
-        outcome.budget_exhausted = progress.budget_spent
-        outcome.interrupted = not progress.budget_spent
-    if (outcome.budget_exhausted or outcome.interrupted) and progress.failing_examples:
-        _replay_saved(counted, config, database, progress, outcome)
-    failures = outcome.failures(counted.final_runs)
-    if config.shrink and not outcome.interrupted:
-        failures = [_cut_rules(machine, found) for found in failures]
-    failures = [_check_determinism(machine, found) for found in failures]
+    distinct: dict[Any, FoundFailure] = {}
+    for round_number in itertools.count():
+        outcome, failures = _one_round(machine, counted, config, database, progress, round_number)
+        for found in failures:
+            key = found.run.failure.signature() if found.run.failure else id(found)
+            distinct.setdefault(key, found)
+        if not _another_round(config, progress, outcome):
+            break
     return FuzzResult(
         examples=progress.examples,
         seconds=progress.elapsed,
-        failures=failures,
+        failures=list(distinct.values()),
         first_failure_examples=progress.first_failure_examples,
         first_failure_seconds=progress.first_failure_seconds,
         budget_exhausted=outcome.budget_exhausted,
         interrupted=outcome.interrupted,
         seed=config.seed,
     )
+
+
+def _one_round(
+    machine: type[TrioStateMachine],
+    counted: type[TrioStateMachine],
+    config: FuzzConfig,
+    database: ExampleDatabase,
+    progress: Progress,
+    round_number: int,
+) -> tuple[_Outcome, list[FoundFailure]]:
+    """One Hypothesis run: generate, shrink, then post-process its failures.
+
+    The first round replays the example database first; later rounds (only with
+    ``keep_going`` and a budget) generate afresh under another seed.
+    """
+    outcome = _Outcome()
+    progress.round_failures = 0
+    if not config.shrink:
+        phases: tuple[Phase, ...] = (Phase.explicit, Phase.reuse, Phase.generate)
+    elif round_number == 0:
+        phases = tuple(Phase)
+    else:
+        phases = (Phase.generate, Phase.shrink)
+    seed = None if config.seed is None else config.seed + 1000 * round_number
+    try:
+        _run(
+            counted,
+            dataclasses.replace(config, seed=seed),
+            database,
+            phases=phases,
+            outcome=outcome,
+        )
+    except KeyboardInterrupt:
+        outcome.budget_exhausted = progress.budget_spent
+        outcome.interrupted = not progress.budget_spent
+    if (outcome.budget_exhausted or outcome.interrupted) and progress.round_failures:
+        _replay_saved(counted, config, database, progress, outcome)
+    failures = outcome.failures(counted.final_runs)
+    if config.shrink and not outcome.interrupted:
+        failures = [_cut_rules(machine, found) for found in failures]
+    return outcome, [_check_determinism(machine, found) for found in failures]
+
+
+def _another_round(config: FuzzConfig, progress: Progress, outcome: _Outcome) -> bool:
+    """Hypothesis stops looking for more bugs 10 s after its first; with
+    ``keep_going`` and budget left, search again under a fresh seed."""
+    if not config.keep_going or config.budget_seconds is None:
+        return False
+    if outcome.interrupted or outcome.budget_exhausted:
+        return False
+    return time.perf_counter() < progress.soft_deadline - 2.0
 
 
 @dataclass
@@ -272,9 +320,8 @@ def _counting_subclass(
 
         def __init__(self) -> None:
             now = time.perf_counter()
-            deadline = (
-                progress.hard_deadline if progress.failing_examples else progress.soft_deadline
-            )
+            # Past the budget, only a run that is shrinking a failure may go on.
+            deadline = progress.hard_deadline if progress.round_failures else progress.soft_deadline
             if progress.stop_requested:
                 raise KeyboardInterrupt()
             if now > deadline:
@@ -290,16 +337,19 @@ def _counting_subclass(
                 super().teardown()
             finally:
                 if self.world.failure is not None:
-                    _note_failure(progress, config.shrink_grace_seconds)
+                    _note_failure(progress, config)
 
     Counted.__name__ = Counted.__qualname__ = machine.__name__
     return Counted
 
 
-def _note_failure(progress: Progress, shrink_grace: float) -> None:
-    """Count a failing example; the first one starts the shrink clock."""
+def _note_failure(progress: Progress, config: FuzzConfig) -> None:
+    """Count a failing example; unless collecting many, the first starts the shrink clock."""
     progress.failing_examples += 1
+    progress.round_failures += 1
     if progress.first_failure_examples is None:
         progress.first_failure_examples = progress.examples
         progress.first_failure_seconds = progress.elapsed
-        progress.hard_deadline = min(progress.hard_deadline, time.perf_counter() + shrink_grace)
+        if not config.keep_going:
+            grace_end = time.perf_counter() + config.shrink_grace_seconds
+            progress.hard_deadline = min(progress.hard_deadline, grace_end)

@@ -161,6 +161,7 @@ class LimiterMachine(TrioStateMachine):
         client = self.model.new_client(cost, None, "none", "submitted")
         self.model.entered(client)
         self.limiter.submit(cost, on_settle=functools.partial(self._on_settle, client))
+        self.model.decided(client)
 
     def _try_acquire(self, cost: int) -> None:
         if self.limiter.try_acquire(cost):

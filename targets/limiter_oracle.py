@@ -43,6 +43,7 @@ class Client:
     invalid: bool  # the contract says this call must raise at once
     arrival: int = -1  # order of entering the limiter (first fit serves in this order)
     entered: bool = False  # the call reached the limiter
+    entering: bool = False  # ...and the limiter is still deciding it (same step)
     settles: list[Grant] = field(default_factory=list)  # on_settle calls
     returned: Grant | None = None
     returned_tokens: int | None = None  # stats().tokens right after the return
@@ -62,6 +63,7 @@ class Client:
         """Waiting inside the limiter, as far as the caller can tell."""
         return (
             self.entered
+            and not self.entering
             and not self.settles
             and not self.cancel_requested
             and self.error is None
@@ -99,9 +101,23 @@ class LimiterModel:
     # -- observations ---------------------------------------------------------
 
     def entered(self, client: Client) -> None:
-        client.entered = True
+        """The call is being made: it is not queued until the limiter has decided it.
+
+        Until then (the rest of this step) a grant to someone else, e.g. from a
+        callback run by the drain this very call triggers, does not overtake it.
+        """
+        client.entered = client.entering = True
         client.arrival = self.arrivals
         self.arrivals += 1
+
+    def decided(self, client: Client) -> None:
+        """The limiter has granted, queued or refused the call."""
+        client.entering = False
+
+    def step_done(self) -> None:
+        """Every call made during the step has been decided by its end."""
+        for client in self.clients:
+            client.entering = False
 
     def settled(self, client: Client, grant: Grant, refilled: int) -> None:
         """``on_settle`` was called; check fairness at the moment of a grant (I5).
@@ -170,6 +186,7 @@ def _cost(client: Client) -> int:
 
 def check_step(model: LimiterModel, stats: Stats, now: float, quiet: bool) -> None:
     """Invariants that hold after every scheduler step."""
+    model.step_done()
     if model.pending:
         raise model.pending[0]
     check_bounds(model, stats)
