@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import hypothesis.errors
 
-from bench.measure import Measurement, scenario_size
+from bench.measure import Measurement, measurement
 from fuzzer.failures import FailureInfo
 from fuzzer.runner import FuzzConfig, FuzzResult, fuzz_machine
 from targets.limiter_machine import LimiterMachine, limiter_machine
@@ -131,18 +131,8 @@ def _measurement(
     shrink: bool,
 ) -> Measurement:
     """The table row for one run: found or not, and the corrected counts."""
-    if not result.failures or tracker.found_at is None:
-        return Measurement(bug, strategy, seed, False, None, None)
-    run = result.failures[0].run
-    return Measurement(
-        bug,
-        strategy,
-        seed,
-        True,
-        tracker.found_at,
-        tracker.seconds,
-        run.failure.title if run.failure else None,
-        scenario_size(run) if shrink else None,
+    return measurement(
+        bug, strategy, seed, result, tracker.found_at, tracker.seconds, shrink=shrink
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fuzzer.machine import FinalRun
-from fuzzer.runner import FuzzConfig, fuzz_machine
+from fuzzer.runner import FuzzConfig, FuzzResult, fuzz_machine
 from targets.limiter_machine import limiter_machine
 
 END_OF_RUN = "[end of run]"
@@ -79,7 +79,29 @@ def find_bug(
         shrink=shrink,
     )
     result = fuzz_machine(machine, config)
-    if not result.failures:
+    return measurement(
+        bug,
+        strategy,
+        seed,
+        result,
+        result.first_failure_examples,
+        result.first_failure_seconds,
+        shrink=shrink,
+    )
+
+
+def measurement(
+    bug: str,
+    strategy: str,
+    seed: int,
+    result: FuzzResult,
+    examples: int | None,
+    seconds: float | None,
+    *,
+    shrink: bool,
+) -> Measurement:
+    """The measurement of one fuzzing run, with the first-failure counts given."""
+    if not result.failures or examples is None:
         return Measurement(bug, strategy, seed, False, None, None)
     run = result.failures[0].run
     return Measurement(
@@ -87,8 +109,8 @@ def find_bug(
         strategy,
         seed,
         True,
-        result.first_failure_examples,
-        result.first_failure_seconds,
+        examples,
+        seconds,
         run.failure.title if run.failure else None,
         scenario_size(run) if shrink else None,
     )
