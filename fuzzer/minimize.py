@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
-
-Outcome = TypeVar("Outcome")
+from typing import Any
 
 
 def minimize_decisions(

@@ -21,7 +21,6 @@ from hypothesis.stateful import run_state_machine_as_test
 from fuzzer.failures import FailureInfo
 from fuzzer.machine import FinalRun, TrioStateMachine
 from fuzzer.report import Report
-from fuzzer.trace import Trace
 
 # Choices appended after the recorded ones, so a run that takes a different
 # path (e.g. on fixed code) does not run out of data; they read as "simplest".
@@ -80,8 +79,3 @@ def replay_choices(
 def replay_report(report: Report, machine: type[TrioStateMachine]) -> ReplayResult:
     """Replay ``report`` on ``machine`` (built for the report's or other parameters)."""
     return replay_choices(machine, report.choices)
-
-
-def first_divergence(a: Trace, b: Trace) -> int | None:
-    """The first trace entry where two runs of the same choices differ."""
-    return a.first_difference(b)
