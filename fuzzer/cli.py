@@ -17,8 +17,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+from hypothesis.database import ExampleDatabase
 
+from fuzzer.databases import DatabaseError, open_databases
 from fuzzer.registry import Target, TargetError, discover, get_target
 from fuzzer.report import Report, ReportError, load_report, report_from_run, write_report
 from fuzzer.runner import FuzzConfig, FuzzResult, Progress, fuzz_machine
@@ -39,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
         return code
-    except (UsageError, TargetError, ReportError) as error:
+    except (UsageError, TargetError, ReportError, DatabaseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -84,15 +85,15 @@ def _config(args: argparse.Namespace) -> FuzzConfig:
         seed=args.seed,
         strategy=args.strategy,
         steps_per_example=args.steps,
-        database=_database(args.database),
+        database=_database(args),
         keep_going=args.keep_going,
     )
 
 
-def _database(spec: str) -> ExampleDatabase | None:
-    if spec == "none":
-        return None
-    return DirectoryBasedExampleDatabase(spec)
+def _database(args: argparse.Namespace) -> ExampleDatabase | None:
+    """The databases ``--database`` and ``--read-from`` name (the specs stay on
+    ``args``, so a worker process can reopen them)."""
+    return open_databases(args.database, args.read_from)
 
 
 def _fuzz(
@@ -320,7 +321,7 @@ def cmd_ci(args: argparse.Namespace) -> int:
     return run_ci(
         budget=args.budget,
         report_dir=Path(args.report_dir),
-        database=_database(args.database),
+        database=_database(args),
         junit=Path(args.junit),
         seed=args.seed,
     )
@@ -349,7 +350,7 @@ def _parser() -> argparse.ArgumentParser:
     ci = _add(sub, "ci", cmd_ci, "the CI fuzz job: replay known failures, fuzz every target")
     ci.add_argument("--budget", type=float, default=300.0, help="seconds in all (default 300)")
     ci.add_argument("--report-dir", default=str(DEFAULT_REPORTS))
-    ci.add_argument("--database", default=str(DEFAULT_DATABASE))
+    _add_database_options(ci)
     ci.add_argument("--junit", default="fuzz-results.xml", help="JUnit XML summary path")
     ci.add_argument("--seed", type=int, default=None)
     return parser
@@ -363,6 +364,25 @@ def _add(
     return command
 
 
+def _add_database_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--database",
+        metavar="SPEC",
+        default=str(DEFAULT_DATABASE),
+        help="where failures are saved and replayed from: a directory (default "
+        f"{DEFAULT_DATABASE}), redis://HOST:PORT/DB (shared between machines), or none",
+    )
+    command.add_argument(
+        "--read-from",
+        metavar="SPEC",
+        action="append",
+        default=[],
+        help="also replay failures from this read-only source, repeatable: a directory, "
+        "redis://HOST:PORT/DB, or github:OWNER/REPO[/ARTIFACT_NAME] (the fuzz workflow's "
+        "artifact; needs GITHUB_TOKEN)",
+    )
+
+
 def _add_run(sub: Any) -> None:
     run = _add(sub, "run", cmd_run, "fuzz a target and write a report per failure")
     run.add_argument("target")
@@ -372,7 +392,7 @@ def _add_run(sub: Any) -> None:
     run.add_argument("--seed", type=int, help="fix the random seed (reproducible search)")
     run.add_argument("--strategy", default=DEFAULT_STRATEGY, choices=STRATEGY_NAMES)
     run.add_argument("--report-dir", default=str(DEFAULT_REPORTS))
-    run.add_argument("--database", default=str(DEFAULT_DATABASE), help="directory, or none")
+    _add_database_options(run)
     run.add_argument("--steps", type=int, default=50, help="rules per example (default 50)")
     run.add_argument("--shrink-grace", type=float, default=30.0, help="extra seconds to shrink")
     run.add_argument("--keep-going", action="store_true", help="collect distinct failures")
