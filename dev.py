@@ -6,8 +6,10 @@
 
 Only the standard library is used here, so this works on a fresh machine with
 nothing but Python 3.11 and the package registries.  The environment lives in
-`.venv/` and is reused; it is reinstalled only when `pyproject.toml` changes
-(the stamp file records the hash of the file that was installed).
+`.venv/` and is reused; it is reinstalled only when `pyproject.toml` or
+`constraints.txt` changes (the stamp file records the hash of what was installed).
+`constraints.txt` pins the one Hypothesis version CI and every laptop use, so a
+shared example database is readable everywhere.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ def _run(*argv: str | Path) -> int:
 
 def setup() -> None:
     """Create `.venv` if missing and install the project into it when needed."""
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + (ROOT / "constraints.txt").read_bytes()
+    ).hexdigest()
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
         return
     if not PYTHON.exists():
@@ -39,8 +43,9 @@ def setup() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     steps = [
         (PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"),
-        (PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"),
-    ]
+        (PYTHON, "-m", "pip", "install", "--quiet", "-c", ROOT / "constraints.txt",
+         "-e", f"{ROOT}[test]"),
+    ]  # fmt: skip
     for step in steps:
         if _run(*step) != 0:
             sys.exit(f"setup failed at: {' '.join(map(str, step))}")
