@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -40,6 +41,40 @@ recent_final_runs: list[FinalRun] = []
 
 example_deadline: float | None = None
 """Past this ``time.perf_counter()`` value no new example starts (a budget)."""
+
+
+@dataclass
+class RunHooks:
+    """How a runner watches the examples of a Hypothesis run over a machine class.
+
+    A runner could subclass the machine instead, but Hypothesis keys its example
+    database by the class it is given: the runner must hand over the user's own
+    class, so that ``python -m fuzzer`` and ``pytest`` (``Machine.TestCase``)
+    save and replay failures under one key.  While hooks are installed with
+    :func:`watching`, every machine built calls ``before_example`` (which may
+    raise ``KeyboardInterrupt`` to end the run), draws its policy from
+    ``exploration`` when set, calls ``after_example`` with its world once torn
+    down, and appends its final run, if any, to ``final_runs``.
+    """
+
+    exploration: str | None = None
+    before_example: Callable[[], None] | None = None
+    after_example: Callable[[World], None] | None = None
+    final_runs: list[FinalRun] = field(default_factory=list)
+
+
+_hooks: RunHooks | None = None
+
+
+@contextmanager
+def watching(hooks: RunHooks) -> Iterator[RunHooks]:
+    """Install ``hooks`` for the machines built inside the ``with`` block."""
+    global _hooks
+    previous, _hooks = _hooks, hooks
+    try:
+        yield hooks
+    finally:
+        _hooks = previous
 
 
 class ExampleBudgetSpent(KeyboardInterrupt):
@@ -95,17 +130,34 @@ class TrioStateMachine(RuleBasedStateMachine):
     final_runs: ClassVar[list[FinalRun]] = []
     always_detail: ClassVar[bool] = False
     target_name: ClassVar[str | None] = None
+    _hypothesis_internal_add_digest: ClassVar[bytes]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Key each machine class's saved examples by its name and parameters.
+
+        Hypothesis keys a state machine's examples by its class's source (or,
+        without source, its name), plus ``_hypothesis_internal_add_digest``.
+        Classes built at run time for several parameter sets (a bug switched
+        on) would otherwise share one key and replay each other's examples.
+        """
+        super().__init_subclass__(**kwargs)
+        key = f"{cls.__module__}.{cls.__qualname__}:{sorted(cls.parameters.items())}"
+        cls._hypothesis_internal_add_digest = key.encode()
 
     def __init__(self) -> None:
         if example_deadline is not None and time.perf_counter() > example_deadline:
             raise ExampleBudgetSpent()
+        hooks = _hooks
+        if hooks is not None and hooks.before_example is not None:
+            hooks.before_example()
         super().__init__()
         context = current_build_context()
         self._is_final = bool(context.is_final)
         self._data = context.data
         self._rule_ends: list[int] = []
         self._settle_rule_switches()
-        policy = self._data.draw(policies(self.exploration))
+        exploration = hooks.exploration if hooks is not None else None
+        policy = self._data.draw(policies(exploration or self.exploration))
         self._policy_name = repr(policy)
         self.world = World(
             HypothesisDecisions(policy),
@@ -179,6 +231,9 @@ class TrioStateMachine(RuleBasedStateMachine):
             self.world.close()
             if self._is_final:
                 self._record_final_run()
+            hooks = _hooks
+            if hooks is not None and hooks.after_example is not None:
+                hooks.after_example(self.world)
 
     def _finish(self) -> None:
         try:
@@ -211,6 +266,8 @@ class TrioStateMachine(RuleBasedStateMachine):
         )
         type(self).final_runs.append(run)
         recent_final_runs.append(run)
+        if _hooks is not None:
+            _hooks.final_runs.append(run)
 
 
 def _spans(ends: list[int], total: int) -> list[tuple[int, int]]:

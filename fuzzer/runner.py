@@ -17,21 +17,23 @@ them), and it is replayed from there without further shrinking.  Ctrl-C
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import ExampleDatabase, InMemoryExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
 from fuzzer.failures import FailureInfo
-from fuzzer.machine import FinalRun, TrioStateMachine
+from fuzzer.machine import FinalRun, RunHooks, TrioStateMachine, watching
 from fuzzer.minimize import minimize_scenario
 from fuzzer.replay import replay_choices
+from fuzzer.world import World
 
 
 @dataclass
@@ -101,10 +103,10 @@ def fuzz_machine(
         progress.soft_deadline = progress.started + config.budget_seconds
         progress.hard_deadline = progress.soft_deadline + config.shrink_grace_seconds
     database = config.database if config.database is not None else InMemoryExampleDatabase()
-    counted = _counting_subclass(machine, progress, config, on_example)
+    hooks = _hooks(progress, config, on_example)
     distinct: dict[Any, FoundFailure] = {}
     for round_number in itertools.count():
-        outcome, failures = _one_round(machine, counted, config, database, progress, round_number)
+        outcome, failures = _one_round(machine, hooks, config, database, progress, round_number)
         for found in failures:
             key = found.run.failure.signature() if found.run.failure else id(found)
             distinct.setdefault(key, found)
@@ -124,7 +126,7 @@ def fuzz_machine(
 
 def _one_round(
     machine: type[TrioStateMachine],
-    counted: type[TrioStateMachine],
+    hooks: RunHooks,
     config: FuzzConfig,
     database: ExampleDatabase,
     progress: Progress,
@@ -146,7 +148,8 @@ def _one_round(
     seed = None if config.seed is None else config.seed + 1000 * round_number
     try:
         _run(
-            counted,
+            machine,
+            hooks,
             dataclasses.replace(config, seed=seed),
             database,
             phases=phases,
@@ -156,8 +159,8 @@ def _one_round(
         outcome.budget_exhausted = progress.budget_spent
         outcome.interrupted = not progress.budget_spent
     if (outcome.budget_exhausted or outcome.interrupted) and progress.round_failures:
-        _replay_saved(counted, config, database, progress, outcome)
-    failures = outcome.failures(counted.final_runs)
+        _replay_saved(machine, hooks, config, database, progress, outcome)
+    failures = outcome.failures(hooks.final_runs)
     if config.shrink and not outcome.interrupted:
         failures = [_cut_rules(machine, found) for found in failures]
     return outcome, [_check_determinism(machine, found) for found in failures]
@@ -187,6 +190,7 @@ class _Outcome:
 
 def _run(
     machine: type[TrioStateMachine],
+    hooks: RunHooks,
     config: FuzzConfig,
     database: ExampleDatabase,
     *,
@@ -205,16 +209,17 @@ def _run(
         print_blob=False,
         verbosity=Verbosity.quiet,
     )
-    machine.final_runs.clear()
-    test = _factory(machine, config.seed)
+    hooks.final_runs.clear()
     try:
-        run_state_machine_as_test(test, settings=test_settings)
+        with watching(hooks), _seeded(machine, config.seed):
+            run_state_machine_as_test(machine, settings=test_settings)
     except Exception as error:
         outcome.errors = list(_split(error))
 
 
 def _replay_saved(
     machine: type[TrioStateMachine],
+    hooks: RunHooks,
     config: FuzzConfig,
     database: ExampleDatabase,
     progress: Progress,
@@ -223,7 +228,7 @@ def _replay_saved(
     """Replay the failing examples Hypothesis saved, without shrinking further."""
     progress.soft_deadline = progress.hard_deadline = float("inf")
     progress.stop_requested = progress.budget_spent = False
-    _run(machine, config, database, phases=(Phase.explicit, Phase.reuse), outcome=outcome)
+    _run(machine, hooks, config, database, phases=(Phase.explicit, Phase.reuse), outcome=outcome)
 
 
 def _cut_rules(machine: type[TrioStateMachine], found: FoundFailure) -> FoundFailure:
@@ -289,58 +294,59 @@ def _split(error: BaseException) -> list[BaseException]:
     return [error]
 
 
-def _factory(machine: type[TrioStateMachine], seed: int | None) -> Any:
-    """A factory whose example-database key is the machine's name and parameters.
+@contextlib.contextmanager
+def _seeded(machine: type[TrioStateMachine], seed: int | None) -> Iterator[None]:
+    """Give Hypothesis ``seed`` for runs of ``machine`` inside the block.
 
-    Hypothesis keys saved examples by a digest of the factory's source; every
-    factory made here has the same source, so the key is made unique by name.
+    Hypothesis reads a seed from the attribute ``@seed`` sets on the test (for a
+    state machine: on the class it runs); the class is the user's own, so the
+    attribute is set for the run only.
     """
+    if seed is None:
+        yield
+        return
+    attribute = "_hypothesis_internal_use_seed"
+    previous = vars(machine).get(attribute, _UNSET)
+    setattr(machine, attribute, seed)
+    try:
+        yield
+    finally:
+        if previous is _UNSET:
+            delattr(machine, attribute)
+        else:
+            setattr(machine, attribute, previous)
 
-    def factory() -> TrioStateMachine:
-        return machine()
 
-    key = f"{machine.__module__}.{machine.__name__}:{sorted(machine.parameters.items())}"
-    factory._hypothesis_internal_add_digest = key.encode()  # type: ignore[attr-defined]
-    if seed is not None:
-        factory._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
-    return factory
+_UNSET = object()
 
 
-def _counting_subclass(
-    machine: type[TrioStateMachine],
+def _hooks(
     progress: Progress,
     config: FuzzConfig,
     on_example: Callable[[Progress], None] | None,
-) -> type[TrioStateMachine]:
-    """A subclass that counts examples, keeps the budget and notes failures."""
+) -> RunHooks:
+    """Hooks that count examples, keep the budget and note failures."""
 
-    class Counted(machine):  # type: ignore[valid-type, misc]
-        exploration = config.strategy
-        final_runs: ClassVar[list[FinalRun]] = []
+    def before_example() -> None:
+        now = time.perf_counter()
+        # Past the budget, only a run that is shrinking a failure may go on.
+        deadline = progress.hard_deadline if progress.round_failures else progress.soft_deadline
+        if progress.stop_requested:
+            raise KeyboardInterrupt()
+        if now > deadline:
+            progress.budget_spent = True
+            raise KeyboardInterrupt()
+        progress.examples += 1
+        if on_example is not None:
+            on_example(progress)
 
-        def __init__(self) -> None:
-            now = time.perf_counter()
-            # Past the budget, only a run that is shrinking a failure may go on.
-            deadline = progress.hard_deadline if progress.round_failures else progress.soft_deadline
-            if progress.stop_requested:
-                raise KeyboardInterrupt()
-            if now > deadline:
-                progress.budget_spent = True
-                raise KeyboardInterrupt()
-            progress.examples += 1
-            if on_example is not None:
-                on_example(progress)
-            super().__init__()
+    def after_example(world: World) -> None:
+        if world.failure is not None:
+            _note_failure(progress, config)
 
-        def teardown(self) -> None:
-            try:
-                super().teardown()
-            finally:
-                if self.world.failure is not None:
-                    _note_failure(progress, config)
-
-    Counted.__name__ = Counted.__qualname__ = machine.__name__
-    return Counted
+    return RunHooks(
+        exploration=config.strategy, before_example=before_example, after_example=after_example
+    )
 
 
 def _note_failure(progress: Progress, config: FuzzConfig) -> None:
