@@ -80,17 +80,24 @@ def open_database(spec: str) -> ExampleDatabase | None:
 
 
 def open_databases(spec: str, read_from: Sequence[str] = ()) -> ExampleDatabase | None:
-    """The primary ``spec`` (saved to) plus read-only sources (only replayed from).
-
-    With sources but no primary (``none``), failures are kept in memory for the
-    run, which the runner needs to replay what it saved after an interrupt.
-    """
+    """The primary ``spec`` (saved to) plus read-only sources (only replayed from)."""
     if spec.startswith("github:"):
         raise DatabaseError(
             f"{spec} is read-only: pass it as a source to read from (--read-from), "
             "not as the database failures are saved to"
         )
-    primary = open_database(spec)
+    return with_sources(open_database(spec), read_from)
+
+
+def with_sources(
+    primary: ExampleDatabase | None, read_from: Sequence[str]
+) -> ExampleDatabase | None:
+    """``primary``, also replaying from the read-only sources ``read_from`` names.
+
+    The primary comes first, so new failures are saved there and only there.
+    With sources but no primary, failures are kept in memory for the run (the
+    runner replays what was saved after an interrupt).
+    """
     sources = [open_database(source) for source in read_from]
     read_only = [
         source if isinstance(source, ReadOnlyDatabase) else ReadOnlyDatabase(source)

@@ -12,6 +12,15 @@ package is installed.  It adds:
     budget ran out are reported as usual).
 ``--fuzz-report-dir DIR``
     where reports of failing fuzz tests are written (default ``reports``).
+``--fuzz-database SPEC``, ``--fuzz-read-from SPEC`` (repeatable)
+    the example database failures are saved to, and read-only sources they
+    are also replayed from, named as for ``python -m fuzzer run``
+    (:mod:`fuzzer.databases`): e.g. ``redis://HOST:PORT/DB`` or
+    ``github:OWNER/REPO``.  Set once for a project with the ini options
+    ``fuzz_database`` and ``fuzz_read_from`` (a list); the command line wins.
+    Without ``--fuzz-database`` the loaded profile's database stays the primary.
+    The settings profile loaded (``--fuzz-profile``, ``--hypothesis-profile``
+    or a conftest's) is kept, with only its database replaced.
 
 When a test that ran a :class:`~fuzzer.machine.TrioStateMachine` fails, the
 report of the shrunk failure is written and its short timeline is shown in the
@@ -30,6 +39,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from fuzzer import machine
+from fuzzer.databases import DatabaseError, open_databases, with_sources
 from fuzzer.report import report_from_run, write_report
 
 PROFILES: dict[str, dict[str, Any]] = {
@@ -44,8 +54,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--fuzz-profile", choices=sorted(PROFILES), help="fuzz settings profile")
     group.addoption("--fuzz-budget", type=float, help="wall-clock seconds per fuzz test")
     group.addoption("--fuzz-report-dir", default="reports", help="where failure reports go")
+    group.addoption(
+        "--fuzz-database",
+        metavar="SPEC",
+        help="example database to save failures to: a directory, redis://HOST:PORT/DB, or none",
+    )
+    group.addoption(
+        "--fuzz-read-from",
+        metavar="SPEC",
+        action="append",
+        default=[],
+        help="also replay failures from this read-only source, repeatable: a directory, "
+        "redis://HOST:PORT/DB, or github:OWNER/REPO[/ARTIFACT_NAME]",
+    )
+    parser.addini("fuzz_database", "default for --fuzz-database", default=None)
+    parser.addini("fuzz_read_from", "default for --fuzz-read-from", type="linelist", default=[])
 
 
+@pytest.hookimpl(trylast=True)  # after Hypothesis's own plugin loads --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
     for name, values in PROFILES.items():
         settings.register_profile(
@@ -58,6 +84,27 @@ def pytest_configure(config: pytest.Config) -> None:
     profile = config.getoption("--fuzz-profile")
     if profile:
         settings.load_profile(f"fuzz-{profile}")
+    _load_databases(config)
+
+
+def _load_databases(config: pytest.Config) -> None:
+    """Load a profile like the current one, with the databases the options name."""
+    spec: str | None = config.getoption("--fuzz-database") or config.getini("fuzz_database")
+    read_from: list[str] = config.getoption("--fuzz-read-from") or config.getini("fuzz_read_from")
+    if not spec and not read_from:
+        return
+    current = settings.default
+    assert current is not None  # a profile is always loaded
+    try:
+        if spec:
+            database = open_databases(spec, read_from)
+        else:
+            database = with_sources(current.database, read_from)
+    except DatabaseError as error:
+        raise pytest.UsageError(str(error)) from None
+    name = f"{settings.get_current_profile_name()}-with-fuzz-database"
+    settings.register_profile(name, parent=current, database=database)
+    settings.load_profile(name)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
