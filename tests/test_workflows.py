@@ -14,6 +14,17 @@ def test_the_fuzz_workflow_runs_the_ci_job_and_keeps_what_it_found() -> None:
     assert "upload-artifact" in text and "path: reports/" in text
 
 
+def test_the_fuzz_workflow_publishes_the_database_laptops_read() -> None:
+    from fuzzer.databases import ARTIFACT_NAME
+
+    text = (ROOT / ".github" / "workflows" / "fuzz.yml").read_text()
+    upload = text[text.index(f"name: {ARTIFACT_NAME}") :]
+    assert "path: .fuzzer/examples" in upload
+    assert "include-hidden-files: true" in upload  # .fuzzer is a dot-directory
+    assert "pip install -c constraints.txt" in text  # the Hypothesis laptops pin too
+    assert "hypothesis==" in (ROOT / "constraints.txt").read_text()
+
+
 def test_the_test_workflow_runs_the_readme_test_command() -> None:
     workflow = (ROOT / ".github" / "workflows" / "test.yml").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
