@@ -18,9 +18,10 @@ from pathlib import Path
 
 from hypothesis.database import ExampleDatabase
 
+from fuzzer.parallel import fuzz_target
 from fuzzer.registry import Target, discover
 from fuzzer.report import ReportError, load_report, report_from_run, write_report
-from fuzzer.runner import FuzzConfig, fuzz_machine
+from fuzzer.runner import FuzzConfig
 
 EXIT_OK, EXIT_FAILURES = 0, 1
 
@@ -40,16 +41,28 @@ def run_ci(
     budget: float,
     report_dir: Path,
     database: ExampleDatabase | None,
+    database_specs: tuple[str, tuple[str, ...]] = ("none", ()),
     junit: Path,
     seed: int | None,
+    workers: int = 1,
 ) -> int:
+    """Replay known failures, then fuzz every target; ``database`` is opened from
+    ``database_specs`` (the ``--database`` and ``--read-from`` values), which
+    worker processes reopen."""
     started = time.perf_counter()
     targets = discover()
     cases = _replay_known(report_dir, targets)
     remaining = max(budget - (time.perf_counter() - started), 1.0)
     share = remaining / max(len(targets), 1)
     for target in targets.values():
-        cases.append(_fuzz_target(target, share, report_dir, database, seed))
+        config = FuzzConfig(
+            max_examples=10**9,
+            budget_seconds=share * 0.8,
+            shrink_grace_seconds=share * 0.2,
+            seed=seed,
+            database=database,
+        )
+        cases.append(_fuzz_target(target, config, report_dir, database_specs, workers))
     _write_junit(cases, junit)
     for case in cases:
         print(f"{case.outcome.upper():8} {case.name}: {case.message}")
@@ -86,20 +99,16 @@ def _replay_known(report_dir: Path, targets: dict[str, Target]) -> list[Case]:
 
 def _fuzz_target(
     target: Target,
-    seconds: float,
+    config: FuzzConfig,
     report_dir: Path,
-    database: ExampleDatabase | None,
-    seed: int | None,
+    database_specs: tuple[str, tuple[str, ...]],
+    workers: int,
 ) -> Case:
     parameters = target.parameters([])
-    config = FuzzConfig(
-        max_examples=10**9,
-        budget_seconds=seconds * 0.8,
-        shrink_grace_seconds=seconds * 0.2,
-        seed=seed,
-        database=database,
+    database, read_from = database_specs
+    result = fuzz_target(
+        target, parameters, config, workers=workers, database=database, read_from=read_from
     )
-    result = fuzz_machine(target.machine(parameters), config)
     name = f"fuzz {target.name}"
     if not result.failures:
         message = f"{result.examples} examples, no failure"
@@ -110,7 +119,7 @@ def _fuzz_target(
             report = report_from_run(
                 found.run,
                 target=target.name,
-                seed=seed,
+                seed=config.seed,
                 strategy=config.strategy,
                 examples_to_failure=result.first_failure_examples,
                 seconds_to_failure=result.first_failure_seconds,

@@ -8,7 +8,9 @@ stderr, never a traceback).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import signal
 import sys
 import time
@@ -20,9 +22,10 @@ from typing import Any
 from hypothesis.database import ExampleDatabase
 
 from fuzzer.databases import DatabaseError, open_databases
+from fuzzer.parallel import WorkerError, fuzz_target
 from fuzzer.registry import Target, TargetError, discover, get_target
 from fuzzer.report import Report, ReportError, load_report, report_from_run, write_report
-from fuzzer.runner import FuzzConfig, FuzzResult, Progress, fuzz_machine
+from fuzzer.runner import FuzzConfig, FuzzResult, Progress
 from strategies.schedules import DEFAULT_STRATEGY, STRATEGY_NAMES
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
@@ -40,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
         return code
-    except (UsageError, TargetError, ReportError, DatabaseError) as error:
+    except (UsageError, TargetError, ReportError, DatabaseError, WorkerError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -63,9 +66,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     target = get_target(args.target)
     parameters = target.parameters(args.bug or [])
     config = _config(args)
-    result = _fuzz(target, parameters, config, show_progress=not args.json)
+    result = _fuzz(target, parameters, config, args, show_progress=not args.json)
     paths = _write_reports(target, config, result, Path(args.report_dir))
-    summary = _summary(target, parameters, config, result, paths)
+    summary = _summary(target, parameters, config, result, paths, args.workers)
     if args.json:
         print(json.dumps(summary))
     else:
@@ -78,6 +81,7 @@ def _config(args: argparse.Namespace) -> FuzzConfig:
         raise UsageError(f"--budget must be a positive number of seconds, got {args.budget:g}")
     if args.max_examples is not None and args.max_examples <= 0:
         raise UsageError(f"--max-examples must be positive, got {args.max_examples}")
+    _check_workers(args.workers)
     return FuzzConfig(
         max_examples=args.max_examples or (10**9 if args.budget else 2000),
         budget_seconds=args.budget,
@@ -97,19 +101,36 @@ def _database(args: argparse.Namespace) -> ExampleDatabase | None:
 
 
 def _fuzz(
-    target: Target, parameters: dict[str, Any], config: FuzzConfig, *, show_progress: bool
+    target: Target,
+    parameters: dict[str, Any],
+    config: FuzzConfig,
+    args: argparse.Namespace,
+    *,
+    show_progress: bool,
 ) -> FuzzResult:
-    machine = target.machine(parameters)
     reporter = _ProgressLine(enabled=show_progress and sys.stderr.isatty())
     with _GracefulInterrupts() as progress_slot:
 
-        def on_example(progress: Progress) -> None:
+        def on_progress(progress: Progress) -> None:
             progress_slot.attach(progress)
             reporter.update(progress)
 
-        result = fuzz_machine(machine, config, on_example=on_example)
+        result = fuzz_target(
+            target,
+            parameters,
+            config,
+            workers=args.workers,
+            database=args.database,
+            read_from=args.read_from,
+            on_progress=on_progress,
+        )
     reporter.close()
     return result
+
+
+def _check_workers(workers: int) -> None:
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {workers}")
 
 
 def _write_reports(
@@ -137,6 +158,7 @@ def _summary(
     config: FuzzConfig,
     result: FuzzResult,
     paths: list[Path],
+    workers: int,
 ) -> dict[str, Any]:
     failures = []
     for found, path in zip(result.failures, paths, strict=False):
@@ -159,6 +181,8 @@ def _summary(
         "bugs": parameters.get("bugs", []),
         "seed": config.seed,
         "strategy": config.strategy,
+        "workers": workers,
+        "per_worker": [dataclasses.asdict(w) for w in result.workers],
         "examples": result.examples,
         "seconds": round(result.seconds, 3),
         "interrupted": result.interrupted,
@@ -180,6 +204,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
         + (" - interrupted" if summary["interrupted"] else ""),
         markup=False,
     )
+    for worker in summary["per_worker"]:
+        console.print(
+            f"  worker {worker['index']}: {worker['strategy']}, "
+            f"seed {'random' if worker['seed'] is None else worker['seed']}, "
+            f"{worker['examples']} examples, {worker['failures']} failure(s)",
+            markup=False,
+        )
     if not summary["failures"]:
         return
     table = Table("invariant", "ops", "surprises", "report")
@@ -318,12 +349,15 @@ def replay_and_compare(
 def cmd_ci(args: argparse.Namespace) -> int:
     from fuzzer.ci import run_ci
 
+    _check_workers(args.workers)
     return run_ci(
         budget=args.budget,
         report_dir=Path(args.report_dir),
         database=_database(args),
+        database_specs=(args.database, tuple(args.read_from)),
         junit=Path(args.junit),
         seed=args.seed,
+        workers=args.workers,
     )
 
 
@@ -353,6 +387,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_database_options(ci)
     ci.add_argument("--junit", default="fuzz-results.xml", help="JUnit XML summary path")
     ci.add_argument("--seed", type=int, default=None)
+    _add_workers_option(ci)
     return parser
 
 
@@ -383,6 +418,18 @@ def _add_database_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_workers_option(command: argparse.ArgumentParser) -> None:
+    cores = os.cpu_count() or 1
+    command.add_argument(
+        "--workers",
+        type=int,
+        default=cores,
+        metavar="N",
+        help=f"fuzzing processes sharing the example database (default: cores, {cores}); "
+        "with --strategy portfolio each explores with its own strategy",
+    )
+
+
 def _add_run(sub: Any) -> None:
     run = _add(sub, "run", cmd_run, "fuzz a target and write a report per failure")
     run.add_argument("target")
@@ -397,3 +444,4 @@ def _add_run(sub: Any) -> None:
     run.add_argument("--shrink-grace", type=float, default=30.0, help="extra seconds to shrink")
     run.add_argument("--keep-going", action="store_true", help="collect distinct failures")
     run.add_argument("--json", action="store_true", help="last line of stdout: a JSON summary")
+    _add_workers_option(run)

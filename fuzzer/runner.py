@@ -73,10 +73,10 @@ class Progress:
 
 @dataclass
 class FoundFailure:
-    """One distinct failure: its shrunk final run and the exception raised."""
+    """One distinct failure: its shrunk final run (plain data, so it can cross
+    from a worker process to the parent)."""
 
     run: FinalRun
-    error: BaseException
 
 
 @dataclass
@@ -89,6 +89,18 @@ class FuzzResult:
     budget_exhausted: bool = False
     interrupted: bool = False
     seed: int | None = None
+    workers: list[WorkerSummary] = field(default_factory=list)  # parallel runs only
+
+
+@dataclass(frozen=True)
+class WorkerSummary:
+    """What one worker process of a parallel run did."""
+
+    index: int
+    strategy: str
+    seed: int | None
+    examples: int
+    failures: int
 
 
 def fuzz_machine(
@@ -183,9 +195,9 @@ class _Outcome:
     interrupted: bool = False
 
     def failures(self, runs: list[FinalRun]) -> list[FoundFailure]:
-        """Pair each distinct error with its final run (Hypothesis replays in order)."""
-        found = [FoundFailure(run, error) for run, error in zip(runs, self.errors, strict=False)]
-        return found or [FoundFailure(run, AssertionError("replayed")) for run in runs]
+        """The final run of each distinct error (Hypothesis replays them in order)."""
+        replayed = runs[: len(self.errors)] or runs
+        return [FoundFailure(run) for run in replayed]
 
 
 def _run(
@@ -251,7 +263,7 @@ def _cut_rules(machine: type[TrioStateMachine], found: FoundFailure) -> FoundFai
     final = replay_choices(machine, best, pad=False)
     if final.run is None or final.failure is None or final.failure.signature() != signature:
         return found
-    return FoundFailure(final.run, found.error)
+    return FoundFailure(final.run)
 
 
 def _check_determinism(machine: type[TrioStateMachine], found: FoundFailure) -> FoundFailure:
@@ -285,7 +297,7 @@ def _check_determinism(machine: type[TrioStateMachine], found: FoundFailure) -> 
         step=step,
         task=entries[index].task_name if index < len(entries) else None,
     )
-    return FoundFailure(dataclasses.replace(run, failure=failure), found.error)
+    return FoundFailure(dataclasses.replace(run, failure=failure))
 
 
 def _split(error: BaseException) -> list[BaseException]:

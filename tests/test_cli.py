@@ -42,7 +42,7 @@ def test_list_shows_the_limiter_and_its_bugs(tmp_path: Path) -> None:
 
 def test_run_finds_a_seeded_bug_writes_a_report_and_exits_1(tmp_path: Path) -> None:
     result = fuzzer(
-        "run", "limiter", "--bug", "B10", "--seed", "1", "--max-examples", "400",
+        "run", "limiter", "--bug", "B10", "--seed", "1", "--max-examples", "400", "--workers", "1",
         "--database", "none", "--report-dir", "out", "--json",
         cwd=tmp_path,
     )  # fmt: skip
@@ -62,6 +62,7 @@ def test_run_finds_a_seeded_bug_writes_a_report_and_exits_1(tmp_path: Path) -> N
 def test_run_on_the_correct_limiter_exits_0(tmp_path: Path) -> None:
     result = fuzzer(
         "run", "limiter", "--seed", "2", "--max-examples", "150", "--database", "none", "--json",
+        "--workers", "1",
         cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -98,7 +99,19 @@ def test_the_budget_is_kept(tmp_path: Path) -> None:
 
 
 def test_failures_persist_and_are_replayed_first(tmp_path: Path) -> None:
-    args = ["run", "limiter", "--bug", "B03", "--seed", "3", "--max-examples", "400", "--json"]
+    args = [
+        "run",
+        "limiter",
+        "--bug",
+        "B03",
+        "--workers",
+        "1",
+        "--seed",
+        "3",
+        "--max-examples",
+        "400",
+        "--json",
+    ]
     first = fuzzer(*args, cwd=tmp_path)
     assert first.returncode == 1, first.stderr
     assert (tmp_path / ".fuzzer" / "examples").is_dir()
@@ -109,13 +122,15 @@ def test_failures_persist_and_are_replayed_first(tmp_path: Path) -> None:
     assert failures[0]["examples_to_first_failure"] == 1  # the saved example runs first
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(
+    ("signum", "workers"), [(signal.SIGINT, 1), (signal.SIGTERM, 1), (signal.SIGINT, 2)]
+)
 def test_an_interrupt_stops_quickly_and_keeps_what_was_found(
-    tmp_path: Path, signum: signal.Signals
+    tmp_path: Path, signum: signal.Signals, workers: int
 ) -> None:
     process = subprocess.Popen(
         [PYTHON, "-m", "fuzzer", "run", "limiter", "--bug", "all", "--keep-going",
-         "--budget", "120", "--seed", "5", "--json"],
+         "--budget", "120", "--seed", "5", "--workers", str(workers), "--json"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -158,7 +173,10 @@ def test_a_users_own_target_is_listed_fuzzed_reported_and_replayed(tmp_path: Pat
     project = user_project(tmp_path)
     listed = fuzzer("list", cwd=project)
     assert "counter: a racy counter" in listed.stdout
-    result = fuzzer("run", "counter", "--seed", "1", "--max-examples", "300", "--json", cwd=project)
+    result = fuzzer(
+        "run", "counter", "--seed", "1", "--max-examples", "300", "--workers", "1", "--json",
+        cwd=project,
+    )  # fmt: skip
     assert result.returncode == 1, result.stderr
     failure = last_json(result.stdout)["failures"][0]  # type: ignore[index]
     assert "lost update" in failure["message"]
@@ -187,7 +205,7 @@ def test_ci_job_fuzzes_every_target_writes_junit_and_fails_on_a_new_failure(
 
 def _valid_report(tmp_path: Path) -> Path:
     result = fuzzer(
-        "run", "limiter", "--bug", "B10", "--seed", "1", "--max-examples", "300",
+        "run", "limiter", "--bug", "B10", "--seed", "1", "--max-examples", "300", "--workers", "1",
         "--database", "none", "--report-dir", "out", "--steps", "20", "--json",
         cwd=tmp_path,
     )  # fmt: skip
