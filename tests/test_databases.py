@@ -21,9 +21,11 @@ import pytest
 from fuzzer.databases import ARTIFACT_NAME, REDIS_KEY_PREFIX
 
 PYTHON = sys.executable
-SEEDED = ["run", "limiter", "--bug", "B03", "--max-examples", "400", "--json"]
+# One worker process each: a single deterministic search per run.
+SEEDED = ["run", "limiter", "--bug", "B03", "--max-examples", "400", "--workers", "1", "--json"]
 # One example under seed 2 does not meet B03: only a database can make it fail.
-ONE_EXAMPLE = ["run", "limiter", "--bug", "B03", "--seed", "2", "--max-examples", "1", "--json"]
+ONE_EXAMPLE = ["run", "limiter", "--bug", "B03", "--seed", "2", "--max-examples", "1"]
+ONE_EXAMPLE += ["--workers", "1", "--json"]
 
 
 def fuzzer(
@@ -227,7 +229,7 @@ def test_pytest_replays_a_failure_the_command_line_found(pytester: pytest.Pytest
     )
     (project / "user_target.py").write_text(USER_TARGET)
     found = fuzzer(
-        "run", "counter", "--seed", "1", "--max-examples", "300", "--json",
+        "run", "counter", "--seed", "1", "--max-examples", "300", "--workers", "1", "--json",
         "--database", "ci-examples",
         cwd=project, env={"PYTHONPATH": str(project)},
     )  # fmt: skip
