@@ -3,8 +3,13 @@
 Sections (``--only NAME`` runs one): ``find`` (time to each bug, per strategy,
 and shrunk sizes), ``stress`` (the stress-testing baseline), ``overhead``
 (throughput and the cost of control), ``scaling`` (cost as programs grow),
-``peer`` (fast-check's figures beside ours).  ``--quick`` runs everything small
-enough for CI (under a minute).
+``peer`` (fast-check's figures beside ours), ``workers`` (one worker process
+against two; always run one measurement at a time, whatever ``--jobs`` says).
+``--quick`` runs everything small enough for CI (about a minute).
+
+With ``--only NAME`` and an existing output file, only that section of the file
+is replaced (or added); the other sections and the facts of the run that wrote
+them stay, and a line at the top records where the new section came from.
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import find, overhead, peer, scaling, stress
+from bench import find, overhead, peer, scaling, stress, workers
 from bench.config import FULL_STRATEGIES, STRATEGIES, BenchConfig, full_config, quick_config
-from bench.report import document
+from bench.report import document, rerun_note, splice
 from bench.session import Session
 
 SECTIONS: dict[str, Callable[[Session], str]] = {
@@ -28,7 +33,17 @@ SECTIONS: dict[str, Callable[[Session], str]] = {
     "overhead": overhead.run,
     "scaling": scaling.run,
     "peer": peer.run,
+    "workers": workers.run,
 }
+TITLES: dict[str, str] = {
+    "find": find.TITLE,
+    "stress": stress.TITLE,
+    "overhead": overhead.TITLE,
+    "scaling": scaling.TITLE,
+    "peer": peer.TITLE,
+    "workers": workers.TITLE,
+}
+"""Each section's heading: finds it in a document written before section markers."""
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -37,7 +52,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--seeds", type=int, default=10, help="seeds per bug and strategy")
     parser.add_argument("--quick", action="store_true", help="tiny budgets, 3 bugs (CI)")
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
-    parser.add_argument("--only", choices=sorted(SECTIONS), help="run one section")
+    parser.add_argument(
+        "--only",
+        choices=sorted(SECTIONS),
+        help="run one section; replaces just that section of an existing --out file",
+    )
     parser.add_argument(
         "--budget", type=float, default=None, help="seconds per fuzzing run (default 10; quick 2)"
     )
@@ -87,7 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(text + "\n", flush=True)
         parts.append((name, text, time.perf_counter() - section_started))
     command = shlex.join(["python", "-m", "bench", *argv])
-    text = document(command, session.config, parts, time.perf_counter() - started)
+    if args.only and args.out.is_file():
+        name, section, seconds = parts[0]
+        existing = args.out.read_text(encoding="utf-8")
+        note = rerun_note(name, command, seconds)
+        text = splice(existing, name, section, note, list(SECTIONS), TITLES)
+    else:
+        text = document(command, session.config, parts, time.perf_counter() - started)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     print(f"[bench] wrote {args.out}", file=sys.stderr)
