@@ -79,6 +79,11 @@ class TaskPlan:
     preempt_after: frozenset[int] = frozenset()
 
 
+DEFAULT_PLAN_CHOICES: tuple[int, ...] = (0, 0)
+"""The choices :meth:`HypothesisDecisions._draw_plan` reads as the default plan:
+priority 0, no preemption."""
+
+
 class SchedulePolicy:
     """An exploration policy: biases plans, never changes their encoding.
 
@@ -164,6 +169,10 @@ class HypothesisDecisions:
     """
 
     policy: SchedulePolicy = field(default_factory=SchedulePolicy)
+    plan_spans: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    """Where each plan's draws sit in the choice sequence (start, end), in the
+    order drawn: replacing a span with :data:`DEFAULT_PLAN_CHOICES` gives that
+    task the default plan and leaves every other choice meaning what it meant."""
     _plans: dict[int, TaskPlan] = field(default_factory=dict, repr=False)
     _data: Any = field(default=None, repr=False)
 
@@ -172,7 +181,9 @@ class HypothesisDecisions:
 
     def introduce(self, candidate: Candidate) -> None:
         if candidate.index not in self._plans:
+            start = len(self._data.choices)
             plan = self._draw_plan(self.policy.plan_bias(candidate))
+            self.plan_spans.append((start, len(self._data.choices)))
             self._plans[candidate.index] = plan
             self.policy.planned(candidate, plan)
 
@@ -195,6 +206,8 @@ class HypothesisDecisions:
         return best
 
     def _draw_plan(self, bias: PlanBias) -> TaskPlan:
+        """Priority, number of preemptions, then the gap before each: see
+        :data:`DEFAULT_PLAN_CHOICES` for the encoding of the default plan."""
         priority = self._draw(0, MAX_PRIORITY, bias.priority, bias.strength)
         count = self._draw(0, MAX_PREEMPTIONS, bias.preemptions, bias.strength)
         points, at = set(), 0

@@ -113,6 +113,7 @@ class FinalRun:
     operations: list[str] = field(default_factory=list)
     target: str | None = None  # the registered target name, if the machine declares one
     rule_spans: list[tuple[int, int]] = field(default_factory=list)  # choices of each rule
+    plan_spans: list[tuple[int, int]] = field(default_factory=list)  # choices of each task plan
 
 
 class TrioStateMachine(RuleBasedStateMachine):
@@ -159,8 +160,9 @@ class TrioStateMachine(RuleBasedStateMachine):
         exploration = hooks.exploration if hooks is not None else None
         policy = self._data.draw(policies(exploration or self.exploration))
         self._policy_name = repr(policy)
+        self._decisions = HypothesisDecisions(policy)
         self.world = World(
-            HypothesisDecisions(policy),
+            self._decisions,
             detail=self._is_final or self.always_detail,
             budget=self.budget,
         )
@@ -263,6 +265,7 @@ class TrioStateMachine(RuleBasedStateMachine):
             operations=[e.label or "" for e in trace.entries if e.kind in ("spawn", "call")],
             target=self.target_name,
             rule_spans=self._rule_spans(),
+            plan_spans=list(self._decisions.plan_spans),
         )
         type(self).final_runs.append(run)
         recent_final_runs.append(run)

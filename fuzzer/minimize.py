@@ -13,7 +13,8 @@ same failure still happens, until no single reset works.  The result is
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -60,40 +61,89 @@ def _surprises(decisions: Sequence[int]) -> tuple[int, int]:
     return (sum(1 for d in decisions if d), sum(decisions))
 
 
+@dataclass(frozen=True)
+class Scenario:
+    """A state machine run as the scenario pass sees it: its choices, where each
+    rule's and each task plan's choices sit, and how many surprises it made."""
+
+    choices: list[Any]
+    rule_spans: list[tuple[int, int]]
+    plan_spans: list[tuple[int, int]]
+    surprises: int
+    run: Any = field(default=None, compare=False, repr=False)  # the caller's record of it
+
+    def cost(self) -> tuple[int, int, int]:
+        """Smaller is simpler: fewer rules, then fewer surprises, then fewer choices."""
+        return (len(self.rule_spans), self.surprises, len(self.choices))
+
+
 def minimize_scenario(
-    choices: list[Any],
-    rule_spans: list[tuple[int, int]],
-    replay: Callable[[list[Any]], tuple[bool, list[Any], list[tuple[int, int]]]],
+    scenario: Scenario,
+    replay: Callable[[list[Any]], Scenario | None],
+    default_plan: Sequence[Any],
     *,
     max_replays: int = 300,
     max_seconds: float = 10.0,
-) -> list[Any]:
-    """Delete whole rules (one to three adjacent at a time) while the failure stays.
+) -> Scenario:
+    """Cut rules and reset task plans while the same failure still happens.
 
-    Each task's scheduling plan is drawn inside the rule that spawned it, so a
-    rule's choices can be cut out whole and what remains still means the same
-    thing.  Hypothesis deletes one rule at a time; an operation that only
-    matters together with its neighbour (a waiter and the cancel aimed at it)
-    needs both cut at once, which this pass tries.  ``replay(choices)`` returns
-    whether the same failure happened, and the choices and rule spans the run
-    actually used.
+    Hypothesis shrinks one choice at a time and keeps any change after which the
+    test still fails.  A schedule is fragile under such moves: level one task's
+    priority and the interleaving changes, the failure goes, and Hypothesis
+    keeps the extra rules and surprises that made its schedule work; or an
+    operation only matters together with its neighbour (a waiter and the cancel
+    aimed at it), which one-at-a-time deletion cannot remove.  This pass tries
+    bigger moves in scenario terms, simplest result first:
+
+    - every task's plan reset to the default at once (the schedule with no
+      surprises), then one task's plan at a time;
+    - whole rules cut out, one to three adjacent at a time.
+
+    Plans are drawn inside the rule that spawned their task, so a rule's choices
+    can be cut out whole and what remains means the same thing.  A move is kept
+    when ``replay(choices)`` (the run on those choices, or ``None`` if it did not
+    fail the same way) costs less (:meth:`Scenario.cost`); the pass repeats until
+    no move helps, so the result is 1-minimal under these moves.
     """
     deadline = time.perf_counter() + max_seconds
     replays = 0
-    current, spans = list(choices), list(rule_spans)
+    current = scenario
     improved = True
     while improved and replays < max_replays and time.perf_counter() < deadline:
         improved = False
-        for width in (1, 2, 3):
-            for first in reversed(range(len(spans) - width + 1)):
-                start, end = spans[first][0], spans[first + width - 1][1]
-                replays += 1
-                failed, used, used_spans = replay(current[:start] + current[end:])
-                if failed and len(used_spans) < len(spans):
-                    current, spans, improved = used, used_spans, True
-                    break
-                if replays >= max_replays or time.perf_counter() >= deadline:
-                    return current
-            if improved:
+        for candidate in _moves(current, default_plan):
+            replays += 1
+            result = replay(candidate)
+            if result is not None and result.cost() < current.cost():
+                current, improved = result, True
+                break
+            if replays >= max_replays or time.perf_counter() >= deadline:
                 break
     return current
+
+
+def _moves(scenario: Scenario, default_plan: Sequence[Any]) -> Iterator[list[Any]]:
+    """Candidate choice sequences, the most promising first."""
+    choices, default = scenario.choices, list(default_plan)
+    surprising = [span for span in scenario.plan_spans if choices[span[0] : span[1]] != default]
+    if scenario.surprises and surprising:
+        yield _with_plans_reset(choices, surprising, default)
+    for width in (1, 2, 3):
+        spans = scenario.rule_spans
+        for first in reversed(range(len(spans) - width + 1)):
+            start, end = spans[first][0], spans[first + width - 1][1]
+            yield choices[:start] + choices[end:]
+    if len(surprising) > 1:
+        for span in reversed(surprising):
+            yield _with_plans_reset(choices, [span], default)
+
+
+def _with_plans_reset(
+    choices: list[Any], spans: list[tuple[int, int]], default: list[Any]
+) -> list[Any]:
+    """``choices`` with each span (sorted, disjoint) replaced by the default plan."""
+    result, at = [], 0
+    for start, end in sorted(spans):
+        result += choices[at:start] + default
+        at = end
+    return result + choices[at:]

@@ -29,9 +29,10 @@ from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import ExampleDatabase, InMemoryExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
+from fuzzer.decisions import DEFAULT_PLAN_CHOICES
 from fuzzer.failures import FailureInfo
 from fuzzer.machine import FinalRun, RunHooks, TrioStateMachine, watching
-from fuzzer.minimize import minimize_scenario
+from fuzzer.minimize import Scenario, minimize_scenario
 from fuzzer.replay import replay_choices
 from fuzzer.world import World
 
@@ -158,11 +159,12 @@ def _one_round(
     else:
         phases = (Phase.generate, Phase.shrink)
     seed = None if config.seed is None else config.seed + 1000 * round_number
+    examples_left = max(config.max_examples - progress.examples, 1)
     try:
         _run(
             machine,
             hooks,
-            dataclasses.replace(config, seed=seed),
+            dataclasses.replace(config, seed=seed, max_examples=examples_left),
             database,
             phases=phases,
             outcome=outcome,
@@ -174,18 +176,19 @@ def _one_round(
         _replay_saved(machine, hooks, config, database, progress, outcome)
     failures = outcome.failures(hooks.final_runs)
     if config.shrink and not outcome.interrupted:
-        failures = [_cut_rules(machine, found) for found in failures]
+        failures = [_simplify_scenario(machine, found) for found in failures]
     return outcome, [_check_determinism(machine, found) for found in failures]
 
 
 def _another_round(config: FuzzConfig, progress: Progress, outcome: _Outcome) -> bool:
-    """Hypothesis stops looking for more bugs 10 s after its first; with
-    ``keep_going`` and budget left, search again under a fresh seed."""
-    if not config.keep_going or config.budget_seconds is None:
+    """Hypothesis stops looking for more bugs soon after its first; with
+    ``keep_going`` and budget (time, else examples) left, search again under a
+    fresh seed."""
+    if not config.keep_going or outcome.interrupted or outcome.budget_exhausted:
         return False
-    if outcome.interrupted or outcome.budget_exhausted:
-        return False
-    return time.perf_counter() < progress.soft_deadline - 2.0
+    if config.budget_seconds is not None:
+        return time.perf_counter() < progress.soft_deadline - 2.0
+    return progress.examples < config.max_examples
 
 
 @dataclass
@@ -243,27 +246,27 @@ def _replay_saved(
     _run(machine, hooks, config, database, phases=(Phase.explicit, Phase.reuse), outcome=outcome)
 
 
-def _cut_rules(machine: type[TrioStateMachine], found: FoundFailure) -> FoundFailure:
-    """After Hypothesis's shrink, cut out rules it could only remove together."""
+def _simplify_scenario(machine: type[TrioStateMachine], found: FoundFailure) -> FoundFailure:
+    """After Hypothesis's shrink, try the bigger moves it cannot make
+    (:func:`fuzzer.minimize.minimize_scenario`): cut rules, reset task plans."""
     run = found.run
-    if run.failure is None or len(run.rule_spans) < 2:
+    if run.failure is None:
         return found
     signature = run.failure.signature()
 
-    def replay(choices: list[Any]) -> tuple[bool, list[Any], list[tuple[int, int]]]:
+    def replay(choices: list[Any]) -> Scenario | None:
         result = replay_choices(machine, choices, pad=False)
         if result.run is None or result.failure is None:
-            return False, [], []
-        same = result.failure.signature() == signature
-        return same, result.run.choices, result.run.rule_spans
+            return None
+        return _scenario(result.run) if result.failure.signature() == signature else None
 
-    best = minimize_scenario(run.choices, run.rule_spans, replay)
-    if best == run.choices:
-        return found
-    final = replay_choices(machine, best, pad=False)
-    if final.run is None or final.failure is None or final.failure.signature() != signature:
-        return found
-    return FoundFailure(final.run)
+    best = minimize_scenario(_scenario(run), replay, DEFAULT_PLAN_CHOICES)
+    return FoundFailure(best.run)
+
+
+def _scenario(run: FinalRun) -> Scenario:
+    surprises = sum(1 for decision in run.decisions if decision)
+    return Scenario(run.choices, run.rule_spans, run.plan_spans, surprises, run)
 
 
 def _check_determinism(machine: type[TrioStateMachine], found: FoundFailure) -> FoundFailure:

@@ -101,7 +101,7 @@ def test_a_failure_shrinks_to_at_most_twice_the_spec_trigger(bug: str) -> None:
 def test_with_every_bug_on_one_run_reports_several_distinct_failures() -> None:
     result = fuzz_machine(
         limiter_machine(frozenset(BUGS)),
-        FuzzConfig(max_examples=600, seed=1, keep_going=True, shrink_grace_seconds=60),
+        FuzzConfig(max_examples=1500, seed=1, keep_going=True, shrink_grace_seconds=60),
     )
     signatures = {f.run.failure.signature() for f in result.failures if f.run.failure}
     titles = sorted({s[1] for s in signatures})
