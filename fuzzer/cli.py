@@ -256,9 +256,22 @@ class _ProgressSlot:
 
     def __init__(self) -> None:
         self.progress: Progress | None = None
+        self.stop_pending = False  # a stop asked for before the first example began
 
     def attach(self, progress: Progress) -> None:
+        """Called at every example; a stop asked for earlier reaches the first."""
+        if self.progress is None and self.stop_pending:
+            progress.stop_requested = True
         self.progress = progress
+
+    def request_stop(self) -> bool:
+        """Ask the run to stop after its current example; False if already asked."""
+        if self.stop_pending or (self.progress is not None and self.progress.stop_requested):
+            return False
+        self.stop_pending = True
+        if self.progress is not None:
+            self.progress.stop_requested = True
+        return True
 
 
 class _GracefulInterrupts:
@@ -276,10 +289,8 @@ class _GracefulInterrupts:
         return self.slot
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        progress = self.slot.progress
-        if progress is None or progress.stop_requested:
+        if not self.slot.request_stop():
             raise KeyboardInterrupt()
-        progress.stop_requested = True
         print("\nstopping: finishing the current example (Ctrl-C again to abort)", file=sys.stderr)
 
     def __exit__(self, *exc: object) -> None:
