@@ -77,15 +77,18 @@ class Scenario:
         return (len(self.rule_spans), self.surprises, len(self.choices))
 
 
+Replay = Callable[[list[Any]], "Scenario | None"]
+
+
 def minimize_scenario(
     scenario: Scenario,
-    replay: Callable[[list[Any]], Scenario | None],
+    replay: Replay,
     default_plan: Sequence[Any],
     *,
     max_replays: int = 300,
     max_seconds: float = 10.0,
 ) -> Scenario:
-    """Cut rules and reset task plans while the same failure still happens.
+    """Cut rules, reset task plans and reorder rules while the same failure happens.
 
     Hypothesis shrinks one choice at a time and keeps any change after which the
     test still fails.  A schedule is fragile under such moves: level one task's
@@ -96,54 +99,111 @@ def minimize_scenario(
     bigger moves in scenario terms, simplest result first:
 
     - every task's plan reset to the default at once (the schedule with no
-      surprises), then one task's plan at a time;
-    - whole rules cut out, one to three adjacent at a time.
+      surprises);
+    - whole rules cut out, one to three adjacent at a time;
+    - one task's plan reset at a time;
+    - one rule moved to another place, with every plan reset: a surprise that
+      made a later operation's task run first is often just that operation,
+      done earlier.
 
     Plans are drawn inside the rule that spawned their task, so a rule's choices
-    can be cut out whole and what remains means the same thing.  A move is kept
-    when ``replay(choices)`` (the run on those choices, or ``None`` if it did not
-    fail the same way) costs less (:meth:`Scenario.cost`); the pass repeats until
-    no move helps, so the result is 1-minimal under these moves.
+    can be cut out or moved whole and what remains means the same thing.  A move
+    is kept when ``replay(choices)`` (the run on those choices, or ``None`` if it
+    did not fail the same way) costs less (:meth:`Scenario.cost`); the pass
+    repeats until no move helps, so the result is 1-minimal under these moves.
     """
-    deadline = time.perf_counter() + max_seconds
-    replays = 0
+    budget = _ReplayBudget(replay, max_replays, time.perf_counter() + max_seconds)
     current = scenario
     improved = True
-    while improved and replays < max_replays and time.perf_counter() < deadline:
+    while improved and not budget.spent():
         improved = False
         for candidate in _moves(current, default_plan):
-            replays += 1
-            result = replay(candidate)
+            result = budget.replay(candidate)
             if result is not None and result.cost() < current.cost():
                 current, improved = result, True
                 break
-            if replays >= max_replays or time.perf_counter() >= deadline:
+            if budget.spent():
                 break
     return current
 
 
+class _ReplayBudget:
+    """Counts replays against a limit and a deadline; past either, replays fail."""
+
+    def __init__(self, replay: Replay, max_replays: int, deadline: float) -> None:
+        self._replay, self._left, self._deadline = replay, max_replays, deadline
+
+    def spent(self) -> bool:
+        return self._left <= 0 or time.perf_counter() >= self._deadline
+
+    def replay(self, choices: list[Any]) -> Scenario | None:
+        if self.spent():
+            return None
+        self._left -= 1
+        return self._replay(choices)
+
+
 def _moves(scenario: Scenario, default_plan: Sequence[Any]) -> Iterator[list[Any]]:
-    """Candidate choice sequences, the most promising first."""
-    choices, default = scenario.choices, list(default_plan)
-    surprising = [span for span in scenario.plan_spans if choices[span[0] : span[1]] != default]
-    if scenario.surprises and surprising:
+    """The choices each move makes of ``scenario``'s, the most promising first."""
+    choices, spans, default = scenario.choices, scenario.rule_spans, list(default_plan)
+    surprising = _surprising_plans(scenario, default)
+    if surprising:
         yield _with_plans_reset(choices, surprising, default)
     for width in (1, 2, 3):
-        spans = scenario.rule_spans
         for first in reversed(range(len(spans) - width + 1)):
             start, end = spans[first][0], spans[first + width - 1][1]
             yield choices[:start] + choices[end:]
     if len(surprising) > 1:
         for span in reversed(surprising):
             yield _with_plans_reset(choices, [span], default)
+    if surprising:
+        for source in reversed(range(len(spans))):
+            for target in range(len(spans)):
+                if target != source:
+                    yield _with_rule_moved(choices, spans, source, target, surprising, default)
+
+
+def _surprising_plans(scenario: Scenario, default: list[Any]) -> list[tuple[int, int]]:
+    """The plan spans of ``scenario`` that are not the default plan (if any surprise)."""
+    if not scenario.surprises:
+        return []
+    choices = scenario.choices
+    return [span for span in scenario.plan_spans if choices[span[0] : span[1]] != default]
+
+
+def _with_rule_moved(
+    choices: list[Any],
+    spans: list[tuple[int, int]],
+    source: int,
+    target: int,
+    plans: list[tuple[int, int]],
+    default: list[Any],
+) -> list[Any]:
+    """``choices`` with rule ``source`` moved to place ``target`` among the rules
+    (which are contiguous), and every plan span in ``plans`` reset to the default."""
+    rules = list(spans)
+    rules.insert(target, rules.pop(source))
+    order = [(0, spans[0][0]), *rules, (spans[-1][1], len(choices))]
+    result: list[Any] = []
+    for low, high in order:
+        result += _segment(choices, low, high, plans, default)
+    return result
 
 
 def _with_plans_reset(
-    choices: list[Any], spans: list[tuple[int, int]], default: list[Any]
+    choices: list[Any], plans: list[tuple[int, int]], default: list[Any]
 ) -> list[Any]:
-    """``choices`` with each span (sorted, disjoint) replaced by the default plan."""
-    result, at = [], 0
-    for start, end in sorted(spans):
-        result += choices[at:start] + default
-        at = end
-    return result + choices[at:]
+    """``choices`` with each plan span in ``plans`` replaced by the default plan."""
+    return _segment(choices, 0, len(choices), plans, default)
+
+
+def _segment(
+    choices: list[Any], low: int, high: int, plans: list[tuple[int, int]], default: list[Any]
+) -> list[Any]:
+    """``choices[low:high]``, with the plan spans that lie inside it reset."""
+    result, at = [], low
+    for start, end in sorted(plans):
+        if low <= start and end <= high:
+            result += choices[at:start] + default
+            at = end
+    return result + choices[at:high]

@@ -255,7 +255,9 @@ def _simplify_scenario(machine: type[TrioStateMachine], found: FoundFailure) -> 
     signature = run.failure.signature()
 
     def replay(choices: list[Any]) -> Scenario | None:
-        result = replay_choices(machine, choices, pad=False)
+        # Padded: a cut or reordered scenario may need a step more to show the
+        # failure; the run records only the choices it used.
+        result = replay_choices(machine, choices, pad=True)
         if result.run is None or result.failure is None:
             return None
         return _scenario(result.run) if result.failure.signature() == signature else None

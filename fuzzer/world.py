@@ -223,18 +223,24 @@ class World:
         self._require_open()
         self._run_until_quiet()
 
-    def advance(self, seconds: float) -> None:
-        self.advance_to(self.now + seconds)
+    def advance(self, seconds: float, *, while_busy: bool = False) -> None:
+        self.advance_to(self.now + seconds, while_busy=while_busy)
 
-    def advance_to(self, when: float) -> None:
+    def advance_to(self, when: float, *, while_busy: bool = False) -> None:
         """Move time to ``when``, firing every deadline on the way in order.
 
-        The world runs until quiet after each deadline instant but the last one:
-        the tasks woken at ``when``'s last deadline stay runnable, so whatever
-        the driving code does next competes with them (as when time passes in a
-        real system while work is pending).
+        By default the world first runs until quiet: time passes only while
+        every task waits, as under trio's own virtual clocks.  ``while_busy``
+        moves time at once instead, with tasks still runnable, as a real clock
+        does while work is pending (a timer can then fire before a task that
+        was ready earlier has run).  Either way the world runs until quiet
+        after each deadline instant but the last one: the tasks woken at
+        ``when``'s last deadline stay runnable, so whatever the driving code
+        does next competes with them.
         """
         self._require_open()
+        if not while_busy:
+            self._run_until_quiet()
         while (deadline := self.scheduler.next_deadline()) <= when:
             self.scheduler.jump_to(deadline)
             self.scheduler.expire_deadlines()  # the woken tasks become candidates

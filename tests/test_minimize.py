@@ -72,3 +72,22 @@ def test_a_scenario_nothing_can_simplify_is_returned_unchanged() -> None:
 
     assert minimize_scenario(start, counting, DEFAULT_PLAN_CHOICES) == start
     assert replays == [[]]  # the only move: cut the one rule (which loses the failure)
+
+
+def test_a_surprise_that_runs_a_later_rule_first_becomes_that_rule_done_earlier() -> None:
+    def replay(choices: list[Any]) -> Scenario | None:
+        """Fails when rule 7's task runs before rule 3's: by place, or because
+        rule 7's task has priority 5 (a surprise)."""
+        rules = [choices[i : i + 3] for i in range(0, len(choices), 3)]
+        ids = [rule[0] for rule in rules]
+        if 3 not in ids or 7 not in ids:
+            return None
+        runs_first = sorted(range(len(rules)), key=lambda i: (-rules[i][1], i))
+        order = [ids[i] for i in runs_first]
+        return scenario_of(choices) if order.index(7) < order.index(3) else None
+
+    start = scenario_of([3, 0, 0, 7, 5, 0])
+    assert replay(start.choices) is not None and start.surprises == 1
+    best = minimize_scenario(start, replay, DEFAULT_PLAN_CHOICES)
+    assert best.choices == [7, 0, 0, 3, 0, 0]
+    assert best.surprises == 0
