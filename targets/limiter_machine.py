@@ -153,6 +153,11 @@ class LimiterMachine(TrioStateMachine):
         behaviour, cost = client.behaviour, client.cost
         if client.invalid or not isinstance(cost, int):
             return  # a call the limiter should have refused: nothing to repeat
+        if len(client.settles) > 1:
+            # Settled twice (I3, reported after this step): the client acts on
+            # its first settlement only, or a stop() that re-settles the waiters
+            # whose callbacks call stop() would recurse without end.
+            return
         if behaviour == "acquire_on_grant" and grant.acquired:
             self._submit(cost)
         elif behaviour == "try_on_grant" and grant.acquired:

@@ -87,7 +87,7 @@ def test_the_correct_limiter_shows_no_failure() -> None:
     assert not result.failures, result.failures[0].run.failure
 
 
-@pytest.mark.parametrize("bug", ["B03", "B06", "B10"])
+@pytest.mark.parametrize("bug", ["B01", "B03", "B04", "B06", "B10", "B11"])
 def test_a_failure_shrinks_to_at_most_twice_the_spec_trigger(bug: str) -> None:
     result = fuzz_machine(
         limiter_machine(frozenset({bug})),
