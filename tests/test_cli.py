@@ -4,44 +4,28 @@ persistence, interrupts, the CI job, and a user's own target."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.projects import last_json, run_fuzzer, user_project
+
 PYTHON = sys.executable
 
 
-def fuzzer(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PYTHON, "-m", "fuzzer", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONPATH": str(cwd)},
-    )
-
-
-def last_json(output: str) -> dict[str, object]:
-    value: dict[str, object] = json.loads(output.strip().splitlines()[-1])
-    return value
-
-
 def test_list_shows_the_limiter_and_its_bugs(tmp_path: Path) -> None:
-    result = fuzzer("list", cwd=tmp_path)
+    result = run_fuzzer("list", cwd=tmp_path)
     assert result.returncode == 0
     assert "limiter:" in result.stdout
     assert "--bug B04  re-entrant drain" in result.stdout
 
 
 def test_run_finds_a_seeded_bug_writes_a_report_and_exits_1(tmp_path: Path) -> None:
-    result = fuzzer(
+    result = run_fuzzer(
         "run", "limiter", "--bug", "B10", "--seed", "1", "--max-examples", "400", "--workers", "1",
         "--database", "none", "--report-dir", "out", "--json",
         cwd=tmp_path,
@@ -60,7 +44,7 @@ def test_run_finds_a_seeded_bug_writes_a_report_and_exits_1(tmp_path: Path) -> N
 
 
 def test_run_on_the_correct_limiter_exits_0(tmp_path: Path) -> None:
-    result = fuzzer(
+    result = run_fuzzer(
         "run", "limiter", "--seed", "2", "--max-examples", "150", "--database", "none", "--json",
         "--workers", "1",
         cwd=tmp_path,
@@ -82,7 +66,7 @@ def test_run_on_the_correct_limiter_exits_0(tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
-    result = fuzzer(*args, cwd=tmp_path)
+    result = run_fuzzer(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -90,7 +74,9 @@ def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args: list[str], mess
 
 def test_the_budget_is_kept(tmp_path: Path) -> None:
     started = time.monotonic()
-    result = fuzzer("run", "limiter", "--budget", "3", "--database", "none", "--json", cwd=tmp_path)
+    result = run_fuzzer(
+        "run", "limiter", "--budget", "3", "--database", "none", "--json", cwd=tmp_path
+    )
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     summary = last_json(result.stdout)
@@ -112,10 +98,10 @@ def test_failures_persist_and_are_replayed_first(tmp_path: Path) -> None:
         "400",
         "--json",
     ]
-    first = fuzzer(*args, cwd=tmp_path)
+    first = run_fuzzer(*args, cwd=tmp_path)
     assert first.returncode == 1, first.stderr
     assert (tmp_path / ".fuzzer" / "examples").is_dir()
-    again = fuzzer(*args[:-3], "--seed", "4", "--max-examples", "400", "--json", cwd=tmp_path)
+    again = run_fuzzer(*args[:-3], "--seed", "4", "--max-examples", "400", "--json", cwd=tmp_path)
     assert again.returncode == 1
     failures = last_json(again.stdout)["failures"]
     assert isinstance(failures, list)
@@ -149,38 +135,18 @@ def test_an_interrupt_stops_quickly_and_keeps_what_was_found(
     assert all((tmp_path / f["report"]).is_file() for f in failures)
 
 
-USER_TARGET = (Path(__file__).parent / "counter_machine.py").read_text()
-
-
-def user_project(tmp_path: Path) -> Path:
-    (tmp_path / "pyproject.toml").write_text(
-        textwrap.dedent(
-            """
-            [project]
-            name = "user-project"
-            version = "0"
-
-            [tool.fuzzer.targets]
-            counter = "user_target:TARGET"
-            """
-        )
-    )
-    (tmp_path / "user_target.py").write_text(USER_TARGET)
-    return tmp_path
-
-
 def test_a_users_own_target_is_listed_fuzzed_reported_and_replayed(tmp_path: Path) -> None:
     project = user_project(tmp_path)
-    listed = fuzzer("list", cwd=project)
+    listed = run_fuzzer("list", cwd=project)
     assert "counter: a racy counter" in listed.stdout
-    result = fuzzer(
+    result = run_fuzzer(
         "run", "counter", "--seed", "1", "--max-examples", "300", "--workers", "1", "--json",
         cwd=project,
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
     failure = last_json(result.stdout)["failures"][0]  # type: ignore[index]
     assert "lost update" in failure["message"]
-    replayed = fuzzer("replay", failure["report"], cwd=project)
+    replayed = run_fuzzer("replay", failure["report"], cwd=project)
     assert replayed.returncode == 1, replayed.stdout + replayed.stderr
     assert "reproduced" in replayed.stdout
 
@@ -190,7 +156,7 @@ def test_ci_job_fuzzes_every_target_writes_junit_and_fails_on_a_new_failure(
 ) -> None:
     project = user_project(tmp_path)
     started = time.monotonic()
-    result = fuzzer("ci", "--budget", "12", "--seed", "1", "--junit", "junit.xml", cwd=project)
+    result = run_fuzzer("ci", "--budget", "12", "--seed", "1", "--junit", "junit.xml", cwd=project)
     assert time.monotonic() - started < 12 + 15
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAILED   fuzz counter" in result.stdout
@@ -198,13 +164,13 @@ def test_ci_job_fuzzes_every_target_writes_junit_and_fails_on_a_new_failure(
     junit = (project / "junit.xml").read_text()
     assert 'name="fuzz counter"' in junit and "<failure" in junit
     assert list((project / "reports").glob("counter-*.json"))
-    again = fuzzer("ci", "--budget", "8", "--seed", "2", cwd=project)
+    again = run_fuzzer("ci", "--budget", "8", "--seed", "2", cwd=project)
     assert again.returncode == 1
     assert "FAILED   replay counter-" in again.stdout  # the known failure is replayed first
 
 
 def _valid_report(tmp_path: Path) -> Path:
-    result = fuzzer(
+    result = run_fuzzer(
         "run", "limiter", "--bug", "B10", "--seed", "1", "--max-examples", "300", "--workers", "1",
         "--database", "none", "--report-dir", "out", "--steps", "20", "--json",
         cwd=tmp_path,
@@ -235,7 +201,7 @@ def test_bad_reports_give_one_line_and_exit_2(tmp_path: Path) -> None:
     for name, content in cases.items():
         (tmp_path / name).write_text(content)
         for command in ("show", "replay"):
-            result = fuzzer(command, name, cwd=tmp_path)
+            result = run_fuzzer(command, name, cwd=tmp_path)
             assert result.returncode == 2, (name, command, result.stdout, result.stderr)
             lines = result.stderr.strip().splitlines()
             assert len(lines) == 1 and expected[name] in lines[0], (name, command, lines)
@@ -251,11 +217,11 @@ def _resealed(data: dict[str, object]) -> str:
 
 def test_replay_exit_codes_on_the_seeded_and_the_correct_limiter(tmp_path: Path) -> None:
     report = _valid_report(tmp_path)
-    seeded = fuzzer("replay", str(report), cwd=tmp_path)
+    seeded = run_fuzzer("replay", str(report), cwd=tmp_path)
     assert seeded.returncode == 1 and "reproduced" in seeded.stdout
-    fixed = fuzzer("replay", str(report), "--bug", "none", cwd=tmp_path)
+    fixed = run_fuzzer("replay", str(report), "--bug", "none", cwd=tmp_path)
     assert fixed.returncode == 0 and "not reproduced" in fixed.stdout
-    shown = fuzzer("show", str(report), cwd=tmp_path)
+    shown = run_fuzzer("show", str(report), cwd=tmp_path)
     assert shown.returncode == 0 and "I6 timing contract" in shown.stdout
-    html = fuzzer("show", str(report), "--html", "r.html", cwd=tmp_path)
+    html = run_fuzzer("show", str(report), "--html", "r.html", cwd=tmp_path)
     assert html.returncode == 0 and 'id="violation"' in (tmp_path / "r.html").read_text()

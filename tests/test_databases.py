@@ -4,12 +4,9 @@ stand-in for the CI artifact, on this machine only (no network)."""
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import socket
 import subprocess
-import sys
-import textwrap
 import time
 import zipfile
 from collections.abc import Iterator
@@ -19,27 +16,13 @@ from pathlib import Path
 import pytest
 
 from fuzzer.databases import ARTIFACT_NAME, REDIS_KEY_PREFIX
+from tests.projects import run_fuzzer, user_project
 
-PYTHON = sys.executable
 # One worker process each: a single deterministic search per run.
 SEEDED = ["run", "limiter", "--bug", "B03", "--max-examples", "400", "--workers", "1", "--json"]
 # One example under seed 2 does not meet B03: only a database can make it fail.
 ONE_EXAMPLE = ["run", "limiter", "--bug", "B03", "--seed", "2", "--max-examples", "1"]
 ONE_EXAMPLE += ["--workers", "1", "--json"]
-
-
-def fuzzer(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    cwd.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
-        [PYTHON, "-m", "fuzzer", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def summary_failures(result: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
@@ -114,20 +97,20 @@ def test_a_failure_found_on_one_machine_is_replayed_first_on_another(
     tmp_path: Path, shared: tuple[str, str]
 ) -> None:
     spec, empty = shared
-    first = fuzzer(
+    first = run_fuzzer(
         *SEEDED, "--seed", "1", "--database", spec, "--report-dir", "reports",
         cwd=tmp_path / "machine-a",
     )  # fmt: skip
     assert first.returncode == 1, first.stderr
     found = summary_failures(first)[0]
 
-    second = fuzzer(*ONE_EXAMPLE, "--database", spec, cwd=tmp_path / "machine-b")
+    second = run_fuzzer(*ONE_EXAMPLE, "--database", spec, cwd=tmp_path / "machine-b")
     assert second.returncode == 1, second.stderr
     replayed = summary_failures(second)[0]
     assert replayed["examples_to_first_failure"] == 1
     assert replayed["invariant"] == found["invariant"]
 
-    control = fuzzer(*ONE_EXAMPLE, "--database", empty, cwd=tmp_path / "machine-c")
+    control = run_fuzzer(*ONE_EXAMPLE, "--database", empty, cwd=tmp_path / "machine-c")
     assert control.returncode == 0, control.stdout + control.stderr
     assert summary_failures(control) == []
 
@@ -161,7 +144,7 @@ def test_a_laptop_replays_what_ci_found_from_the_artifact_without_writing_to_it(
     tmp_path: Path,
 ) -> None:
     ci = tmp_path / "ci"
-    found = fuzzer(*SEEDED, "--seed", "1", "--database", "ci-examples", cwd=ci)
+    found = run_fuzzer(*SEEDED, "--seed", "1", "--database", "ci-examples", cwd=ci)
     assert found.returncode == 1, found.stderr
     laptop = tmp_path / "laptop"
     artifact = upload_artifact(ci / "ci-examples", laptop)
@@ -172,7 +155,7 @@ def test_a_laptop_replays_what_ci_found_from_the_artifact_without_writing_to_it(
         "HYPOTHESIS_STORAGE_DIRECTORY": str(laptop / ".hypothesis"),
     }
 
-    replayed = fuzzer(
+    replayed = run_fuzzer(
         *ONE_EXAMPLE, "--database", "local", "--read-from", "github:owner/repo",
         cwd=laptop, env=offline,
     )  # fmt: skip
@@ -201,7 +184,7 @@ def test_a_bad_database_spec_is_one_line_and_exit_2(
     tmp_path: Path, option: str, spec: str, message: str
 ) -> None:
     spec = spec.format(closed=_free_port())  # nothing listens there
-    result = fuzzer("run", "limiter", option, spec, cwd=tmp_path)
+    result = run_fuzzer("run", "limiter", option, spec, cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], lines
@@ -210,25 +193,10 @@ def test_a_bad_database_spec_is_one_line_and_exit_2(
 
 # -- pytest replays what the command line found -------------------------------------------------
 
-USER_TARGET = (Path(__file__).parent / "counter_machine.py").read_text()
-
 
 def test_pytest_replays_a_failure_the_command_line_found(pytester: pytest.Pytester) -> None:
-    project = pytester.path
-    (project / "pyproject.toml").write_text(
-        textwrap.dedent(
-            """
-            [project]
-            name = "user-project"
-            version = "0"
-
-            [tool.fuzzer.targets]
-            counter = "user_target:TARGET"
-            """
-        )
-    )
-    (project / "user_target.py").write_text(USER_TARGET)
-    found = fuzzer(
+    project = user_project(pytester.path)
+    found = run_fuzzer(
         "run", "counter", "--seed", "1", "--max-examples", "300", "--workers", "1", "--json",
         "--database", "ci-examples",
         cwd=project, env={"PYTHONPATH": str(project)},

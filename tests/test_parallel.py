@@ -4,9 +4,6 @@ and real multi-process runs of the command line and of pytest-xdist."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -17,25 +14,9 @@ from fuzzer.machine import FinalRun
 from fuzzer.parallel import SEED_STRIDE, WORKER_STRATEGIES, _merge, _WorkerOutcome, worker_jobs
 from fuzzer.runner import FoundFailure, FuzzConfig, FuzzResult, Progress
 from fuzzer.trace import Trace
+from tests.projects import last_json, run_fuzzer
 
-PYTHON = sys.executable
 COUNTER = (Path(__file__).parent / "counter_machine.py").read_text()
-
-
-def fuzzer(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PYTHON, "-m", "fuzzer", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env={**os.environ, "PYTHONPATH": str(cwd)},
-    )
-
-
-def summary_of(result: subprocess.CompletedProcess[str]) -> dict[str, object]:
-    value: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
-    return value
 
 
 # -- splitting and merging ---------------------------------------------------------
@@ -98,13 +79,13 @@ def test_merging_keeps_one_failure_per_signature_the_smallest_and_the_earliest_f
 
 
 def test_two_workers_find_a_bug_share_the_work_and_report_it_once(tmp_path: Path) -> None:
-    result = fuzzer(
+    result = run_fuzzer(
         "run", "limiter", "--bug", "B10", "--seed", "1", "--max-examples", "600",
         "--workers", "2", "--database", "none", "--json", "--report-dir", "out",
         cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
-    summary = summary_of(result)
+    summary = last_json(result.stdout)
     assert summary["workers"] == 2
     per_worker = summary["per_worker"]
     assert isinstance(per_worker, list)
@@ -118,13 +99,13 @@ def test_two_workers_find_a_bug_share_the_work_and_report_it_once(tmp_path: Path
 
 
 def test_workers_with_keep_going_merge_distinct_failures(tmp_path: Path) -> None:
-    result = fuzzer(
+    result = run_fuzzer(
         "run", "limiter", "--bug", "all", "--keep-going", "--budget", "12", "--shrink-grace", "5",
         "--seed", "3", "--workers", "2", "--database", "db", "--json", "--report-dir", "out",
         cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
-    failures = summary_of(result)["failures"]
+    failures = last_json(result.stdout)["failures"]
     assert isinstance(failures, list) and len(failures) >= 3
     reports = [json.loads(Path(tmp_path / f["report"]).read_text()) for f in failures]
     signatures = [
@@ -152,7 +133,7 @@ def test_a_crashing_worker_is_one_line_and_exit_2(tmp_path: Path) -> None:
         )
     )
     (tmp_path / "counter_machine.py").write_text(COUNTER)
-    result = fuzzer("run", "broken", "--workers", "2", "--max-examples", "10", cwd=tmp_path)
+    result = run_fuzzer("run", "broken", "--workers", "2", "--max-examples", "10", cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
