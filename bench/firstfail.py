@@ -1,19 +1,14 @@
 """Examples and seconds to the first *genuine* failure, for every benchmark table.
 
-This is :func:`bench.measure.find_bug` with one correction.  The fuzzer's runner
-counts an example as failing as soon as its world recorded a failure, and
-Hypothesis's own control-flow exceptions are recorded too: when an example runs
-out of choice data mid-step, ``StopTest`` (an overrun, which Hypothesis discards,
-not a failure) or ``Frozen`` escapes through the world and is noted as "the first
-failure".  ``FuzzResult.first_failure_examples`` then names an overrun that came
-before the real failure (on some seeds, tens of examples too early), and the
-budget is stretched by the shrink grace even when nothing is found.
-
-Here a subclass of the limiter machine notes, at the end of every example, whether
-its failure is one Hypothesis reports (anything but its own control exceptions),
-and the first such example gives the figures.  When the runner counts correctly
-the two agree; until then this is the number that means "examples to the first
-failure".
+This is :func:`bench.measure.find_bug` counted independently.  The runner once
+counted an example as failing as soon as its world recorded a failure, and
+Hypothesis's own control-flow exceptions were recorded too: when an example ran
+out of choice data mid-step, ``StopTest`` (an overrun, which Hypothesis
+discards) or ``Frozen`` was noted as "the first failure", tens of examples too
+early on some seeds.  The runner now ignores discarded examples; this module
+keeps its own count (a subclass of the limiter machine notes, at the end of
+every example, whether its failure is one Hypothesis reports), so the tables
+do not depend on that fix, and the two counts can be compared.
 """
 
 from __future__ import annotations

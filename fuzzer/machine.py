@@ -54,7 +54,8 @@ class RunHooks:
     :func:`watching`, every machine built calls ``before_example`` (which may
     raise ``KeyboardInterrupt`` to end the run), draws its policy from
     ``exploration`` when set, calls ``after_example`` with its world once torn
-    down, and appends its final run, if any, to ``final_runs``.
+    down (unless Hypothesis discarded the example), and appends its final run,
+    if any, to ``final_runs``.
     """
 
     exploration: str | None = None
@@ -234,7 +235,9 @@ class TrioStateMachine(RuleBasedStateMachine):
             if self._is_final:
                 self._record_final_run()
             hooks = _hooks
-            if hooks is not None and hooks.after_example is not None:
+            # An example Hypothesis discards (it ran out of choice data: an
+            # overrun) is no finding, even if its world recorded the overrun.
+            if hooks is not None and hooks.after_example is not None and not self._data.frozen:
                 hooks.after_example(self.world)
 
     def _finish(self) -> None:

@@ -13,7 +13,7 @@ The parent keeps the promises of a single run:
 
 - **budget**: every worker stops starting examples at the same wall-clock
   deadline, then has the same shrink grace;
-- **nothing lost**: the first Ctrl-C or SIGTERM (see :class:`Stopper`) asks
+- **nothing lost**: the first Ctrl-C or SIGTERM (relayed by :func:`_collect`) asks
   every worker to finish its current example and return what it found; a
   second one aborts them at once, and each still replays what its database
   saved before returning;

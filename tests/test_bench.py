@@ -16,7 +16,9 @@ import pytest
 import bench.__main__ as bench_main
 from bench import find, overhead, peer, scaling, stress, workers
 from bench.config import STRATEGIES
+from bench.firstfail import first_failure
 from bench.markdown import header_line
+from bench.measure import find_bug
 from bench.report import section_marker, splice, split_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,3 +147,12 @@ def test_only_replaces_its_section_of_the_existing_output(
     written = fresh.read_text(encoding="utf-8")
     assert "`python -m bench --quick --only peer --out " in written
     assert "fresh" in written and find.TITLE not in written
+
+
+def test_the_runner_counts_only_failures_hypothesis_reports() -> None:
+    # Before the runner ignored discarded examples, an overrun at example 3 was
+    # counted as B11's first failure on this seed (the genuine one came at 47).
+    runner = find_bug("B11", "portfolio", 0, budget=60)
+    genuine = first_failure("B11", "portfolio", 0, budget=60)
+    assert runner.found and genuine.found
+    assert runner.examples == genuine.examples
