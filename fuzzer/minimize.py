@@ -7,7 +7,12 @@ between), so Hypothesis may stop at a schedule that is short but not the least
 surprising.  This pass finishes the job in our own terms: it tries to reset
 each non-default decision to the default, keeping every change after which the
 same failure still happens, until no single reset works.  The result is
-1-minimal: no one surprise can be removed.
+1-minimal: no one surprise can be removed (:func:`minimize_decisions`, for plain
+programs).
+
+For state machines, :func:`minimize_scenario` works on whole rules and task
+plans instead: cut rules, reset plans, move a rule, whichever leaves the same
+failure in a simpler scenario.
 """
 
 from __future__ import annotations

@@ -119,12 +119,13 @@ def fuzz_machine(
     hooks = _hooks(progress, config, on_example)
     distinct: dict[Any, FoundFailure] = {}
     for round_number in itertools.count():
+        examples_before = progress.examples
         outcome, failures = _one_round(machine, hooks, config, database, progress, round_number)
         for found in failures:
             key = found.run.failure.signature() if found.run.failure else id(found)
             distinct.setdefault(key, found)
-        if not _another_round(config, progress, outcome):
-            break
+        if progress.examples == examples_before or not _another_round(config, progress, outcome):
+            break  # (a round that ran nothing would run nothing again)
     return FuzzResult(
         examples=progress.examples,
         seconds=progress.elapsed,
