@@ -19,13 +19,10 @@ from importlib.metadata import version
 from bench.config import STRATEGIES, BenchConfig
 
 NOTE_ON_COUNTING = (
-    "**How first failures are counted.** The fuzzer's runner notes an example as failing "
-    "when its world recorded any failure, including Hypothesis's own control-flow "
-    "exceptions (`StopTest` when an example overruns its choice budget, `Frozen`), which "
-    "Hypothesis discards rather than reports. Its `first_failure_examples` can therefore "
-    "name an overrun that came before the real failure, and a run that found nothing is "
-    "stretched by the shrink grace. Every figure here counts only failures Hypothesis "
-    "reports (`bench/firstfail.py`); once the runner counts the same way the two agree."
+    "**How first failures are counted.** An example counts as failing when Hypothesis "
+    "reports its failure: an example Hypothesis discards (it ran out of choice data, "
+    "`StopTest`/`Frozen`) is not counted, even though its world recorded the overrun. "
+    "Examples up to and including the first failing one are counted, shrinking excluded."
 )
 
 

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bench.config import DEFAULT_STRATEGY, BenchConfig
-from bench.firstfail import first_failure
-from bench.measure import Measurement
+from bench.measure import Measurement, find_bug
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -38,7 +37,7 @@ class Job:
 
     def run(self) -> Measurement:
         """Run it (in whichever process calls this)."""
-        return first_failure(
+        return find_bug(
             self.bug,
             self.strategy,
             self.seed,

@@ -7,19 +7,21 @@ documents, with a fake section (nothing is measured).
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from pathlib import Path
 
+import hypothesis.errors
 import pytest
 
 import bench.__main__ as bench_main
 from bench import find, overhead, peer, scaling, stress, workers
 from bench.config import STRATEGIES
-from bench.firstfail import first_failure
 from bench.markdown import header_line
-from bench.measure import find_bug
 from bench.report import section_marker, splice, split_document
+from fuzzer.runner import FuzzConfig, fuzz_machine
+from targets.limiter_machine import limiter_machine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,10 +151,39 @@ def test_only_replaces_its_section_of_the_existing_output(
     assert "fresh" in written and find.TITLE not in written
 
 
+HYPOTHESIS_EXCEPTIONS = frozenset(
+    name
+    for name, cls in inspect.getmembers(hypothesis.errors, inspect.isclass)
+    if issubclass(cls, BaseException)
+)
+
+
 def test_the_runner_counts_only_failures_hypothesis_reports() -> None:
     # Before the runner ignored discarded examples, an overrun at example 3 was
     # counted as B11's first failure on this seed (the genuine one came at 47).
-    runner = find_bug("B11", "portfolio", 0, budget=60)
-    genuine = first_failure("B11", "portfolio", 0, budget=60)
-    assert runner.found and genuine.found
-    assert runner.examples == genuine.examples
+    # The machine below counts on its own: the first example whose failure is
+    # not one of Hypothesis's control-flow exceptions.
+    examples = 0
+    genuine_at: list[int] = []
+    base = limiter_machine(frozenset({"B11"}))
+
+    class Watched(base):  # type: ignore[valid-type, misc]
+        def __init__(self) -> None:
+            nonlocal examples
+            examples += 1
+            super().__init__()
+
+        def teardown(self) -> None:
+            try:
+                super().teardown()
+            finally:
+                failure = self.world.failure
+                if failure is not None and failure.title not in HYPOTHESIS_EXCEPTIONS:
+                    genuine_at.append(examples)
+
+    config = FuzzConfig(
+        max_examples=20_000, budget_seconds=60, shrink_grace_seconds=1, seed=0, shrink=False
+    )
+    result = fuzz_machine(Watched, config)
+    assert result.failures and genuine_at
+    assert result.first_failure_examples == genuine_at[0]
